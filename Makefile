@@ -1,0 +1,60 @@
+# Comandos do curso. Cada alvo cria o .venv (a partir de requirements.txt) quando ele
+# falta ou é mais velho que requirements.txt/pyproject.toml.
+#
+#   make run        executa o curso inteiro com papermill, no store do curso
+#   make test       todos os testes: unidades, contratos de dados, estrutura, nbval, ponta a ponta
+#   make lab        JupyterLab em notebooks/
+#   make ui         MLflow UI em http://127.0.0.1:5000, mostrando o store do curso
+#   make notebooks  regenera as saídas guardadas dos notebooks num store novo
+#   make data       regenera data/ a partir da semente (mesmos bytes)
+#   make readme     atualiza o sumário do README a partir dos notebooks
+#   make clean      apaga build/ e caches (nunca o store: mlflow.db e mlartifacts/)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.instalado
+PORTA_UI ?= 5000
+
+# Os programas do .venv (mlflow, uvicorn, jupyter) vêm antes no PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run test lab ui notebooks data readme clean venv
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@# O primeiro import do matplotlib monta o cache de fontes e avisa no stderr: que seja aqui,
+	@# e não dentro de um notebook (o nbval compararia o aviso).
+	$(BIN)/python -c "import matplotlib.pyplot"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python scripts/run_course.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+ui: $(STAMP)
+	$(BIN)/python scripts/mlflow_ui.py --port $(PORTA_UI)
+
+notebooks: $(STAMP)
+	$(BIN)/python scripts/run_course.py --fresh --in-place
+	$(BIN)/python scripts/gerar_sumario.py
+
+data: $(STAMP)
+	$(BIN)/python scripts/make_data.py
+
+readme: $(STAMP)
+	$(BIN)/python scripts/gerar_sumario.py
+
+clean:
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+	find notebooks -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
+	@echo "O store (mlflow.db e mlartifacts/) foi mantido. Para recomeçar do zero, apague-os à mão."

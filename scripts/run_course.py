@@ -1,0 +1,219 @@
+"""Executa os notebooks do curso com papermill, em ordem, e mostra quanto cada um levou.
+
+Exemplos (na raiz do repositório, com o .venv ativo ou via `make`):
+
+    python scripts/run_course.py                    # o curso inteiro, no store do curso
+    python scripts/run_course.py 00 02              # só alguns (número, nome ou arquivo)
+    python scripts/run_course.py --fresh            # num store temporário, descartado no fim
+    python scripts/run_course.py --tracking-uri http://127.0.0.1:5000
+    python scripts/run_course.py -p EXPERIMENTO teste-aluno
+    python scripts/run_course.py --fresh --in-place # regenera as saídas guardadas (make notebooks)
+
+Cada notebook roda com a pasta notebooks/ como pasta de trabalho. Os executados vão para
+build/executed/. Com --in-place, o notebook guardado só é substituído depois de executado
+sem erro e normalizado (sem horários, durações nem caminhos da máquina).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RAIZ = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RAIZ))
+
+from curso_mlops import notebooks as nbs  # noqa: E402
+
+SAIDA_PADRAO = RAIZ / "build" / "executed"
+
+
+class ErroDoExecutor(Exception):
+    """Erro de uso ou de execução, com a linha que o usuário vai ler."""
+
+    def __init__(self, mensagem: str, codigo: int = 1):
+        super().__init__(mensagem)
+        self.codigo = codigo
+
+
+def _valor(texto: str):
+    """Converte o valor de -p como o papermill: inteiro, real, booleano, None ou texto."""
+    for conversor in (int, float):
+        try:
+            return conversor(texto)
+        except ValueError:
+            pass
+    return {"True": True, "true": True, "False": False, "false": False,
+            "None": None}.get(texto, texto)
+
+
+def escolher(pedidos: list[str], disponiveis: list[Path]) -> list[Path]:
+    """Notebooks pedidos por número (03), nome (03_treinar...) ou arquivo; todos se vazio."""
+    if not pedidos:
+        return disponiveis
+    escolhidos = []
+    for pedido in pedidos:
+        chave = Path(pedido).name.removesuffix(".ipynb")
+        achados = [p for p in disponiveis
+                   if p.stem == chave or (chave.isdigit() and p.name.startswith(f"{int(chave):02d}_"))]
+        if len(achados) != 1:
+            nomes = ", ".join(p.stem for p in disponiveis) or "(nenhum)"
+            raise ErroDoExecutor(f"notebook desconhecido: {pedido!r}. Disponíveis: {nomes}", 2)
+        if achados[0] not in escolhidos:
+            escolhidos.append(achados[0])
+    return sorted(escolhidos)
+
+
+def parametros_por_notebook(escolhidos: list[Path], pedidos: list[tuple[str, str]]) -> dict[Path, dict]:
+    """Entrega a cada notebook só os parâmetros que a sua célula `parameters` declara."""
+    import papermill
+
+    declarados = {p: papermill.inspect_notebook(str(p)) for p in escolhidos}
+    resultado = {p: {} for p in escolhidos}
+    for nome, texto in pedidos:
+        alvos = [p for p in escolhidos if nome in declarados[p]]
+        if not alvos:
+            conhecidos = sorted({n for d in declarados.values() for n in d})
+            raise ErroDoExecutor(
+                f"parâmetro desconhecido: {nome!r}. Parâmetros dos notebooks escolhidos: "
+                f"{', '.join(conhecidos) or '(nenhum)'}", 2)
+        for p in alvos:
+            resultado[p][nome] = _valor(texto)
+    return resultado
+
+
+def _primeira_linha(codigo: str) -> str:
+    for linha in codigo.splitlines():
+        if linha.strip():
+            return linha.strip()[:70]
+    return ""
+
+
+def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int) -> float:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    saida.parent.mkdir(parents=True, exist_ok=True)
+    inicio = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(entrada), str(saida), parameters=parametros or None, kernel_name="python3",
+            cwd=str(entrada.parent), progress_bar=True, execution_timeout=timeout,
+            # O kernel fala com o papermill por TCP em 127.0.0.1, como no JupyterLab; o aviso
+            # de "TCP sem criptografia" do ipykernel 7 só polui o terminal.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except PapermillExecutionError as erro:
+        evalue = " ".join(str(erro.evalue).split())[:300]
+        raise ErroDoExecutor(
+            f"{entrada.name}: falhou na célula de código [{erro.exec_count}] "
+            f"(\"{_primeira_linha(erro.source)}\"): {erro.ename}: {evalue}") from None
+    except Exception as erro:  # kernel morreu, tempo esgotado, notebook ilegível...
+        mensagem = " ".join(str(erro).split())[:300]
+        raise ErroDoExecutor(f"{entrada.name}: {type(erro).__name__}: {mensagem}") from None
+    return time.perf_counter() - inicio
+
+
+def substituir_guardado(executado: Path, guardado: Path) -> None:
+    """Troca o notebook guardado pelo executado e normalizado, de forma atômica."""
+    nb = nbs.normalizar(nbs.ler(executado))
+    temporario = guardado.with_name(f".{guardado.name}.tmp")
+    try:
+        nbs.escrever(nb, temporario)
+        os.replace(temporario, guardado)
+    finally:
+        temporario.unlink(missing_ok=True)
+
+
+def tabela(tempos: list[tuple[str, float | None, str]]) -> str:
+    largura = max([len(n) for n, _, _ in tempos] + [8])
+    linhas = [f"{'notebook':<{largura}}  {'tempo':>8}  situação", f"{'-' * largura}  {'-' * 8}  {'-' * 8}"]
+    for nome, segundos, situacao in tempos:
+        texto = "-" if segundos is None else f"{segundos:7.1f}s"
+        linhas.append(f"{nome:<{largura}}  {texto:>8}  {situacao}")
+    total = sum(s for _, s, _ in tempos if s is not None)
+    linhas.append(f"{'total':<{largura}}  {total:7.1f}s")
+    return "\n".join(linhas)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Executa os notebooks do curso com papermill.",
+        epilog="Sem NOTEBOOK, executa todos em ordem.")
+    parser.add_argument("notebook", nargs="*", help="número (03), nome (03_treinar...) ou arquivo")
+    store = parser.add_mutually_exclusive_group()
+    store.add_argument("--fresh", action="store_true",
+                       help="usa um store SQLite temporário e novo (o seu store não é tocado)")
+    store.add_argument("--tracking-uri", metavar="URI",
+                       help="store a usar (por padrão, MLFLOW_TRACKING_URI ou o SQLite da raiz)")
+    parser.add_argument("-p", "--parametro", nargs=2, action="append", default=[],
+                        metavar=("NOME", "VALOR"), help="parâmetro passado ao papermill")
+    parser.add_argument("--in-place", action="store_true",
+                        help="regrava as saídas guardadas em notebooks/ (use com --fresh)")
+    parser.add_argument("--saida", type=Path, default=SAIDA_PADRAO,
+                        help="pasta dos notebooks executados (padrão: build/executed)")
+    parser.add_argument("--pasta-notebooks", type=Path, default=nbs.pasta_notebooks(),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=int, default=600,
+                        help="limite de segundos por célula (padrão: 600)")
+    args = parser.parse_args(argv)
+
+    store_temporario = None
+    try:
+        if args.in_place and args.parametro:
+            raise ErroDoExecutor("--in-place não aceita -p: as saídas guardadas usam os "
+                                 "valores padrão dos notebooks.", 2)
+        disponiveis = nbs.listar(args.pasta_notebooks)
+        if not disponiveis:
+            raise ErroDoExecutor(f"nenhum notebook NN_nome.ipynb em {args.pasta_notebooks}", 2)
+        escolhidos = escolher(args.notebook, disponiveis)
+        parametros = parametros_por_notebook(escolhidos, args.parametro)
+
+        os.environ.update(nbs.AMBIENTE_DE_EXECUCAO)
+        if args.fresh:
+            store_temporario = Path(tempfile.mkdtemp(prefix="curso-mlflow-"))
+            os.environ["MLFLOW_TRACKING_URI"] = "sqlite:///" + (store_temporario / "mlflow.db").as_posix()
+        elif args.tracking_uri:
+            os.environ["MLFLOW_TRACKING_URI"] = args.tracking_uri
+        from curso_mlops import store
+        print(f"store: {store.descrever()}" + (" [temporário]" if args.fresh else ""), flush=True)
+    except ErroDoExecutor as erro:
+        print(f"erro: {erro}", file=sys.stderr)
+        return erro.codigo
+
+    tempos: list[tuple[str, float | None, str]] = []
+    codigo = 0
+    try:
+        for i, entrada in enumerate(escolhidos, start=1):
+            print(f"\n[{i}/{len(escolhidos)}] {entrada.stem}", flush=True)
+            executado = args.saida / entrada.name
+            try:
+                segundos = executar_um(entrada, executado, parametros[entrada], args.timeout)
+            except ErroDoExecutor as erro:
+                tempos.append((entrada.stem, None, "ERRO"))
+                tempos.extend((p.stem, None, "não executado") for p in escolhidos[i:])
+                print(f"\nerro: {erro}", file=sys.stderr)
+                if executado.exists():
+                    print(f"o notebook executado até o erro está em {executado}", file=sys.stderr)
+                codigo = 1
+                break
+            if args.in_place:
+                substituir_guardado(executado, entrada)
+            tempos.append((entrada.stem, segundos, "atualizado" if args.in_place else "ok"))
+    except KeyboardInterrupt:
+        print("\ninterrompido: nenhum notebook guardado ficou pela metade.", file=sys.stderr)
+        codigo = 130
+    finally:
+        if store_temporario is not None:
+            shutil.rmtree(store_temporario, ignore_errors=True)
+    if tempos:
+        print("\n" + tabela(tempos))
+    return codigo
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Requisitos dos modelos: tirados de requirements.txt, sem inferência lenta."""
+
+from importlib import metadata
+
+import pytest
+
+from curso_mlops import ambiente
+
+
+def test_versoes_vem_do_requirements(tmp_path):
+    arquivo = tmp_path / "requirements.txt"
+    arquivo.write_text("# grupo\nmlflow==3.17.2  # motivo\nPandas==3.1.1\n-e .\nnumpy>=2\n", encoding="utf-8")
+    assert ambiente.versoes_fixadas(arquivo) == {"mlflow": "3.17.2", "pandas": "3.1.1"}
+
+
+def test_requisitos_usam_pin_e_depois_o_instalado(tmp_path):
+    arquivo = tmp_path / "requirements.txt"
+    arquivo.write_text("mlflow==9.9.9\n", encoding="utf-8")
+    requisitos = ambiente.requisitos_do_modelo(("mlflow", "patsy"), arquivo)
+    assert requisitos == ["mlflow==9.9.9", f"patsy=={metadata.version('patsy')}"]
+
+
+def test_pacote_desconhecido_tem_mensagem(tmp_path):
+    arquivo = tmp_path / "requirements.txt"
+    arquivo.write_text("", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="não está fixado"):
+        ambiente.requisitos_do_modelo(("pacote-que-nao-existe-xyz",), arquivo)
+
+
+def test_requisitos_do_curso_batem_com_o_instalado():
+    """O .venv foi instalado do requirements.txt: as versões fixadas são as instaladas."""
+    for requisito in ambiente.requisitos_do_modelo():
+        nome, versao = requisito.split("==")
+        assert metadata.version(nome) == versao, requisito

@@ -1,0 +1,128 @@
+"""Estrutura dos notebooks guardados e do sumário do README."""
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from curso_mlops import notebooks as nbs
+
+NOTEBOOKS = nbs.listar()
+SECOES_OBRIGATORIAS = ["## O que você vai fazer", "## O que você vai aprender",
+                       "## Do que você precisa", "## Exercícios", "## Resumo", "## Próximo passo"]
+CAMINHO_DA_MAQUINA = re.compile(r"(/root/|/home/[^/\s]+/|/tmp/|/work/|/Users/|[A-Z]:\\\\)")
+ids = [p.stem for p in NOTEBOOKS]
+
+
+def test_ha_notebooks_do_curso():
+    assert len(NOTEBOOKS) >= 3
+    numeros = [p.name[:2] for p in NOTEBOOKS]
+    assert numeros == [f"{i:02d}" for i in range(len(NOTEBOOKS))], "numeração com buracos"
+
+
+@pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
+def test_formato_e_kernel(caminho):
+    nb = nbformat.read(caminho, as_version=4)
+    nbformat.validate(nb)
+    assert (nb.nbformat, nb.nbformat_minor) == (4, 5)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
+def test_esqueleto(caminho):
+    nb = nbs.ler(caminho)
+    numero, titulo, etapa = nbs.titulo(nb)
+    assert numero == caminho.name[:2]
+    assert etapa, "falta a linha **Etapa ...** na primeira célula"
+    markdown = [nbs.fonte(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    cabecalhos = [l.strip() for texto in markdown for l in texto.splitlines() if l.startswith("## ")]
+    posicoes = []
+    for secao in SECOES_OBRIGATORIAS:
+        assert secao in cabecalhos, f"falta a seção {secao!r}"
+        posicoes.append(cabecalhos.index(secao))
+    assert posicoes == sorted(posicoes), "seções fora de ordem"
+    proximo = "\n".join(markdown)[("\n".join(markdown)).index("## Próximo passo"):]
+    seguinte = [p for p in NOTEBOOKS if p.name[:2] == f"{int(numero) + 1:02d}"]
+    if seguinte:
+        assert f"({seguinte[0].name})" in proximo, "o Próximo passo não aponta para o próximo notebook"
+
+
+@pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
+def test_uma_celula_parameters(caminho):
+    nb = nbs.ler(caminho)
+    marcadas = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(marcadas) == 1 and marcadas[0]["cell_type"] == "code"
+
+
+@pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
+def test_executado_de_cima_para_baixo_sem_erros(caminho):
+    nb = nbs.ler(caminho)
+    codigo = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert [c["execution_count"] for c in codigo] == list(range(1, len(codigo) + 1))
+    for i, celula in enumerate(codigo, start=1):
+        for saida in celula.get("outputs", []):
+            assert saida["output_type"] != "error", f"célula [{i}] guardou um erro"
+            texto = json.dumps(saida.get("text", "")) + json.dumps(saida.get("data", {}).get("text/plain", ""))
+            assert not CAMINHO_DA_MAQUINA.search(texto), f"célula [{i}] mostra um caminho da máquina"
+            assert "IProgress" not in texto, f"célula [{i}] guardou o aviso do tqdm"
+
+
+@pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
+def test_metadados_normalizados(caminho):
+    nb = nbs.ler(caminho)
+    assert nbs.normalizar(nb) == nb, "rode `make notebooks`: há metadados voláteis (papermill, horários)"
+    assert not CAMINHO_DA_MAQUINA.search(json.dumps(nb["metadata"]))
+    assert caminho.read_text(encoding="utf-8").endswith("}\n")
+
+
+@pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
+def test_sem_marcadores_que_escondem_saidas(caminho):
+    for celula in nbs.ler(caminho)["cells"]:
+        tags = set(celula.get("metadata", {}).get("tags", []))
+        assert not tags & {"nbval-ignore-output", "nbval-skip", "raises-exception"}
+        assert "# NBVAL_SKIP" not in nbs.fonte(celula)
+
+
+def test_normalizar_tira_o_que_muda_a_cada_execucao():
+    nb = {
+        "metadata": {"papermill": {"start_time": "2026-01-01", "input_path": "/home/x/a.ipynb"},
+                     "kernelspec": {"name": "python3"}, "widgets": {"estado": 1},
+                     "language_info": {"name": "python", "version": "3.11.7"}},
+        "cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"], "execution": {"x": 1},
+                                                      "papermill": {"duration": 1.2}},
+                   "outputs": [{"output_type": "stream", "name": "stdout", "text": "oi"}]}],
+        "nbformat": 4, "nbformat_minor": 4,
+    }
+    limpo = nbs.normalizar(nb)
+    assert limpo["metadata"] == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
+    assert limpo["cells"][0]["metadata"] == {"tags": ["parameters"]}
+    assert limpo["cells"][0]["outputs"] == nb["cells"][0]["outputs"]
+    assert limpo["nbformat_minor"] == 5 and nb["metadata"]["papermill"]  # o original não muda
+
+
+def test_titulo_le_numero_titulo_e_etapa():
+    nb = {"cells": [{"cell_type": "markdown",
+                     "source": "# 03 · Treinar e rastrear\n\n**Etapa do CRISP-DM:** modelagem\n"}]}
+    assert nbs.titulo(nb) == ("03", "Treinar e rastrear", "modelagem")
+    with pytest.raises(ValueError):
+        nbs.titulo({"cells": [{"cell_type": "markdown", "source": "Sem título"}]})
+
+
+def test_sumario_do_readme_em_dia(rodar_script):
+    resultado = rodar_script(["scripts/gerar_sumario.py", "--verificar"])
+    assert resultado.returncode == 0, resultado.stderr
+
+
+def test_sumario_desatualizado_e_detectado(tmp_path, raiz, rodar_script):
+    readme = tmp_path / "README.md"
+    texto = (raiz / "README.md").read_text(encoding="utf-8")
+    readme.write_text(texto.replace("](notebooks/00_", "](notebooks/99_"), encoding="utf-8")
+    resultado = rodar_script(["scripts/gerar_sumario.py", "--verificar", "--readme", readme])
+    assert resultado.returncode == 1 and "desatualizado" in resultado.stderr
+
+
+def test_readme_comeca_pelos_dois_comandos(raiz):
+    texto = (raiz / "README.md").read_text(encoding="utf-8")
+    primeiro_bloco = texto.split("```")[1]
+    assert "make run" in primeiro_bloco and "make test" in primeiro_bloco
