@@ -62,20 +62,20 @@ def comparar_candidatos(tabela: pd.DataFrame, kpi_mae: float, kpi_pct: float,
     dados = tabela.iloc[::-1]
     y = np.arange(len(nomes))
     altura = 0.38
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 0.6 * len(nomes) + 1.8), sharey=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 0.6 * len(nomes) + 2.2), sharey=True)
     ax1.barh(y + altura / 2, dados["mae"], height=altura, label="MAE")
     ax1.barh(y - altura / 2, dados["rmse"], height=altura, label="RMSE")
     ax1.axvline(kpi_mae, color="tab:red", linestyle="--", label=f"meta: MAE ≤ {kpi_mae:g} min")
     ax1.set_yticks(y, nomes)
     ax1.set_xlabel("minutos no teste (menor é melhor)")
     ax1.set_title("Erro no conjunto de teste")
-    ax1.legend(loc="lower right", fontsize="small")
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize="small")
     ax2.barh(y, dados[pct], height=0.6, color="tab:green")
     ax2.axvline(kpi_pct, color="tab:red", linestyle="--", label=f"meta: ≥ {kpi_pct:g}%")
     ax2.set_xlim(0, 100)
     ax2.set_xlabel(f"% de entregas com |erro| ≤ {limite:g} min (maior é melhor)")
     ax2.set_title("Métrica de negócio")
-    ax2.legend(loc="lower right", fontsize="small")
+    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small")
     fig.tight_layout()
     return fig
 
