@@ -56,6 +56,46 @@ def porta_livre(host: str = HOST) -> int:
         return s.getsockname()[1]
 
 
+# Portas reservadas por este processo (porta -> arquivo travado com flock), até ele terminar.
+_RESERVAS: dict[int, object] = {}
+
+
+def _reservar(porta: int) -> bool:
+    """Reserva `porta` para este processo entre os processos do curso; False se outro a tem.
+
+    Dois cursos rodando ao mesmo tempo na mesma máquina (dois terminais, testes em paralelo)
+    pediriam a mesma porta da aula; entre a verificação e o servidor ocupá-la passam segundos.
+    A reserva é um `flock` num arquivo da pasta temporária, que o sistema solta quando o
+    processo termina. Sem `fcntl` (Windows), não há reserva: vale só `porta_em_uso`.
+    """
+    if porta in _RESERVAS:
+        return True
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    arquivo = open(Path(tempfile.gettempdir()) / f"curso-mlops-porta-{porta}.trava", "a")
+    try:
+        fcntl.flock(arquivo, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        arquivo.close()
+        return False
+    _RESERVAS[porta] = arquivo
+    return True
+
+
+def porta_disponivel(preferida: int | None = None, host: str = HOST) -> int:
+    """`preferida` se ela está livre e nenhum outro processo do curso a reservou; senão, uma livre.
+
+    Os notebooks pedem a porta da aula (5299) e não brigam com um `make serve` aberto em outro
+    terminal, nem com outro curso executando ao mesmo tempo: nesses casos, o servidor do
+    notebook sobe em outra porta. A reserva dura até o processo (o kernel) terminar.
+    """
+    if preferida is not None and not porta_em_uso(int(preferida), host) and _reservar(int(preferida)):
+        return int(preferida)
+    return porta_livre(host)
+
+
 def _primeira_linha(erro: Exception) -> str:
     texto = getattr(erro, "message", None) or str(erro)
     return texto.strip().splitlines()[0] if texto.strip() else type(erro).__name__
@@ -150,6 +190,9 @@ class ServidorDeModelo:
         pasta_bin = str(Path(sys.executable).parent)
         ambiente["PATH"] = pasta_bin + os.pathsep + ambiente.get("PATH", "")
         ambiente["MLFLOW_TRACKING_URI"] = self.tracking_uri or store.tracking_uri()
+        # O registro é o do mesmo store (o que `verificar_modelo` consultou), mesmo que um
+        # `mlflow.set_registry_uri` deste processo tenha deixado outro no ambiente.
+        ambiente["MLFLOW_REGISTRY_URI"] = ambiente["MLFLOW_TRACKING_URI"]
         ambiente.setdefault("PYTHONUNBUFFERED", "1")
         return ambiente
 
@@ -180,17 +223,27 @@ class ServidorDeModelo:
             raise
         return self
 
+    def _esperando_na_porta(self) -> bool:
+        """O log deste processo diz que ele escuta na porta? (Um /ping 200 sozinho não basta:
+        outro processo pode ter ocupado a porta entre a verificação e o início do servidor.)"""
+        return f"running on http://{self.host}:{self.porta}".lower() in self.log.lower()
+
     def _esperar_ping(self) -> None:
         limite = time.monotonic() + self.timeout
         while True:
             codigo = self.processo.poll()
             if codigo is not None:
+                log = self.log.lower()
+                causa = (f" A porta {self.porta} foi ocupada por outro processo enquanto o servidor "
+                         "iniciava; tente de novo ou escolha outra porta."
+                         if "address already in use" in log or "error while attempting to bind" in log
+                         else "")
                 raise ErroDoServidor(
-                    f"O servidor terminou enquanto iniciava (código {codigo}). "
+                    f"O servidor terminou enquanto iniciava (código {codigo}).{causa} "
                     f"Final do log ({self.arquivo_log.name}):\n{self.cauda_do_log()}")
             try:
                 with urllib.request.urlopen(self.url + "/ping", timeout=2) as resposta:
-                    if resposta.status == 200:
+                    if resposta.status == 200 and self._esperando_na_porta():
                         return
             except (urllib.error.URLError, ConnectionError, socket.timeout, OSError):
                 pass
@@ -198,7 +251,7 @@ class ServidorDeModelo:
                 raise ErroDoServidor(
                     f"O servidor não respondeu /ping em {self.timeout:.0f} s. "
                     f"Final do log ({self.arquivo_log.name}):\n{self.cauda_do_log()}")
-            time.sleep(0.25)
+            time.sleep(0.1)
 
     def parar(self, prazo: float = 15.0) -> None:
         """Encerra o servidor e todos os processos filhos dele; espera a porta ficar livre."""

@@ -62,7 +62,8 @@ def test_executado_de_cima_para_baixo_sem_erros(caminho):
     assert [c["execution_count"] for c in codigo] == list(range(1, len(codigo) + 1))
     for i, celula in enumerate(codigo, start=1):
         for saida in celula.get("outputs", []):
-            assert saida["output_type"] != "error", f"célula [{i}] guardou um erro"
+            if saida["output_type"] == "error":
+                assert falha_de_proposito(celula), f"célula [{i}] guardou um erro"
             texto = json.dumps(saida.get("text", "")) + json.dumps(saida.get("data", {}).get("text/plain", ""))
             assert not CAMINHO_DA_MAQUINA.search(texto), f"célula [{i}] mostra um caminho da máquina"
             assert "IProgress" not in texto, f"célula [{i}] guardou o aviso do tqdm"
@@ -76,12 +77,75 @@ def test_metadados_normalizados(caminho):
     assert caminho.read_text(encoding="utf-8").endswith("}\n")
 
 
+MARCA_DE_MEDICAO = "# medição de tempo"
+MARCA_DE_FALHA = "# esta célula falha de propósito"
+
+
+def _primeira_linha(celula: dict) -> str:
+    fonte = nbs.fonte(celula)
+    return fonte.lstrip().splitlines()[0] if fonte.strip() else ""
+
+
+def falha_de_proposito(celula: dict) -> bool:
+    """Uma célula que ensina um erro: tag `raises-exception` e a 1ª linha que o anuncia."""
+    return (celula.get("cell_type") == "code"
+            and "raises-exception" in celula.get("metadata", {}).get("tags", [])
+            and _primeira_linha(celula).startswith(MARCA_DE_FALHA))
+
+
+def problemas_de_marcadores(nb: dict) -> list[str]:
+    """Marcadores que escondem saídas do nbval, fora do único caso permitido.
+
+    Nada de `nbval-skip` ou `# NBVAL_SKIP`. Uma célula que mede latência não tem saída
+    repetível: ela pode ter `nbval-ignore-output` se a sua primeira linha começar com
+    `# medição de tempo`, e cada notebook tem no máximo uma. Uma célula que falha de propósito
+    (a aula mostra o erro) tem `raises-exception` e a 1ª linha `# esta célula falha de
+    propósito`; também no máximo uma por notebook. O nbval continua comparando as duas.
+    """
+    problemas, medicoes, falhas = [], 0, 0
+    for i, celula in enumerate(nb["cells"]):
+        tags = set(celula.get("metadata", {}).get("tags", []))
+        fonte = nbs.fonte(celula)
+        problemas += [f"célula {i}: tag {tag}" for tag in sorted(tags & {"nbval-skip"})]
+        if "raises-exception" in tags:
+            falhas += 1
+            if not falha_de_proposito(celula):
+                problemas.append(f"célula {i}: raises-exception sem {MARCA_DE_FALHA!r} na 1ª linha")
+        if "# NBVAL_SKIP" in fonte:
+            problemas.append(f"célula {i}: # NBVAL_SKIP")
+        if "nbval-ignore-output" in tags:
+            primeira = fonte.lstrip().splitlines()[0] if fonte.strip() else ""
+            if celula.get("cell_type") != "code" or not primeira.startswith(MARCA_DE_MEDICAO):
+                problemas.append(f"célula {i}: nbval-ignore-output sem {MARCA_DE_MEDICAO!r} na 1ª linha")
+            medicoes += 1
+    if medicoes > 1:
+        problemas.append(f"{medicoes} células de medição de tempo (no máximo uma)")
+    if falhas > 1:
+        problemas.append(f"{falhas} células que falham de propósito (no máximo uma)")
+    return problemas
+
+
 @pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
 def test_sem_marcadores_que_escondem_saidas(caminho):
-    for celula in nbs.ler(caminho)["cells"]:
-        tags = set(celula.get("metadata", {}).get("tags", []))
-        assert not tags & {"nbval-ignore-output", "nbval-skip", "raises-exception"}
-        assert "# NBVAL_SKIP" not in nbs.fonte(celula)
+    assert problemas_de_marcadores(nbs.ler(caminho)) == []
+
+
+def test_regra_dos_marcadores():
+    def celula(fonte, *tags, tipo="code"):
+        return {"cell_type": tipo, "source": fonte, "metadata": {"tags": list(tags)}}
+
+    medicao = celula("# medição de tempo – latência\nx = 1", "nbval-ignore-output")
+    assert problemas_de_marcadores({"cells": [medicao, celula("print(1)")]}) == []
+    assert problemas_de_marcadores({"cells": [celula("x = 1", "nbval-ignore-output")]})
+    assert problemas_de_marcadores({"cells": [medicao, medicao]})
+    assert problemas_de_marcadores({"cells": [celula("# medição de tempo", "nbval-ignore-output",
+                                                     tipo="markdown")]})
+    assert problemas_de_marcadores({"cells": [celula("x = 1", "nbval-skip")]})
+    assert problemas_de_marcadores({"cells": [celula("# NBVAL_SKIP\nx = 1")]})
+    falha = celula("# esta célula falha de propósito: um parâmetro ruim\nraise ValueError", "raises-exception")
+    assert problemas_de_marcadores({"cells": [falha]}) == [] and falha_de_proposito(falha)
+    assert problemas_de_marcadores({"cells": [celula("raise ValueError", "raises-exception")]})
+    assert problemas_de_marcadores({"cells": [falha, falha]})
 
 
 def test_normalizar_tira_o_que_muda_a_cada_execucao():

@@ -32,6 +32,8 @@ def modelo_registrado(tmp_path_factory):
     ajuste = smf.ols("tempo_entrega ~ distancia", data=df).fit()
     cliente = mlflow.MlflowClient(uri, uri)
     experimento = store.garantir_experimento("servidor", uri)
+    # set_tracking_uri também grava MLFLOW_TRACKING_URI no os.environ: guarde o valor antes.
+    uri_da_sessao = os.environ["MLFLOW_TRACKING_URI"]
     mlflow.set_tracking_uri(uri)
     try:
         with mlflow.start_run(experiment_id=experimento, run_name="modelo-teste"):
@@ -41,7 +43,7 @@ def modelo_registrado(tmp_path_factory):
         versao = mlflow.register_model(info.model_uri, "modelo-teste")
         cliente.set_registered_model_alias("modelo-teste", "champion", versao.version)
     finally:
-        mlflow.set_tracking_uri(os.environ["MLFLOW_TRACKING_URI"])
+        mlflow.set_tracking_uri(uri_da_sessao)
     return uri
 
 
@@ -120,3 +122,59 @@ def test_prazo_esgotado_encerra_o_processo(modelo_registrado):
 def test_so_escuta_no_host_local():
     with pytest.raises(srv.ErroDoServidor, match="127.0.0.1"):
         srv.ServidorDeModelo("models:/x@y", host="0.0.0.0")
+
+
+def test_ping_de_outro_processo_na_mesma_porta_nao_engana(modelo_registrado, monkeypatch):
+    """Se outro servidor ocupa a porta entre a verificação e o início, o /ping 200 dele não vale."""
+    import http.server
+    import threading
+
+    class Impostor(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    impostor = http.server.HTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    porta = impostor.server_address[1]
+    monkeypatch.setattr(srv, "porta_em_uso", lambda *args, **kwargs: False)  # a corrida
+    servidor = srv.ServidorDeModelo("models:/modelo-teste@champion", porta=porta,
+                                    tracking_uri=modelo_registrado, timeout=90)
+    try:
+        with pytest.raises(srv.ErroDoServidor, match=f"porta {porta} foi ocupada por outro processo"):
+            servidor.iniciar()
+        assert servidor.processo is None
+    finally:
+        impostor.shutdown()
+        impostor.server_close()
+
+
+def test_porta_disponivel_respeita_a_reserva_de_outro_processo(tmp_path):
+    """Um segundo curso rodando ao mesmo tempo não recebe a porta que o primeiro reservou."""
+    import subprocess
+    import sys
+
+    porta = srv.porta_livre()
+    assert srv.porta_disponivel(None) != 0
+    outro = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from curso_mlops import servidor as s; "
+                               f"print(s.porta_disponivel({porta}), flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert outro.stdout.readline().strip() == str(porta)  # o outro processo reservou a porta
+        assert srv.porta_disponivel(porta) != porta  # aqui ela está reservada: vem outra
+    finally:
+        outro.communicate("", timeout=30)  # o outro termina e a reserva acaba
+    assert srv.porta_disponivel(porta) == porta
+    assert srv.porta_disponivel(porta) == porta  # quem reservou pode pedir de novo
+
+
+def test_porta_disponivel_evita_porta_ocupada():
+    with socket.socket() as ocupante:
+        ocupante.bind(("127.0.0.1", 0))
+        ocupante.listen()
+        porta = ocupante.getsockname()[1]
+        assert srv.porta_disponivel(porta) != porta
