@@ -21,6 +21,9 @@ def pytest_configure(config):
     from curso_mlops.notebooks import AMBIENTE_DE_EXECUCAO
 
     os.environ.update(AMBIENTE_DE_EXECUCAO)
+    # Um ALUNO exportado no terminal (turma com servidor) não entra nos testes: eles conferem
+    # os nomes da aula, e os que precisam de um aluno o passam explicitamente.
+    os.environ.pop("ALUNO", None)
 
 
 def pytest_unconfigure(config):

@@ -150,36 +150,61 @@ def ler_csv(caminho: str | Path, contrato: tuple[Coluna, ...] = CONTRATO_ENTREGA
     return df
 
 
-def validar(df: pd.DataFrame, arquivo: str | None = None,
-            contrato: tuple[Coluna, ...] = CONTRATO_ENTREGAS) -> pd.DataFrame:
-    """Confere as regras de conteúdo do contrato e devolve o próprio DataFrame."""
-    nome = arquivo or df.attrs.get("arquivo", "dados")
+def _violacoes(df: pd.DataFrame, nome: str, contrato: tuple[Coluna, ...]):
+    """Cada regra de conteúdo do contrato, em ordem: (coluna, regra, máscara, detalhe)."""
     for col in contrato:
         if col.nome not in df.columns:
             raise ErroDeContrato(nome, col.nome, "coluna obrigatória", "não existe nos dados.")
         serie = df[col.nome]
         faltando = serie.isna()
-        if faltando.any():
-            raise ErroDeContrato(nome, col.nome, "sem valores faltando",
-                                 f"{int(faltando.sum())} valor(es) faltando ({_linhas(faltando)}).")
+        yield (col.nome, "sem valores faltando", faltando,
+               lambda m: f"{int(m.sum())} valor(es) faltando ({_linhas(m)}).")
         if col.minimo is not None:
             abaixo = serie <= col.minimo if col.minimo_exclusivo else serie < col.minimo
-            fora = abaixo | (serie > col.maximo)
-            if fora.any():
-                exemplo = serie[fora].iloc[0]
-                raise ErroDeContrato(nome, col.nome, _descrever_regra_de_faixa(col),
-                                     f"{int(fora.sum())} valor(es) impossível(is), como {exemplo:g} "
-                                     f"({_linhas(fora)}).")
+            fora = (abaixo | (serie > col.maximo)) & ~faltando
+            yield (col.nome, _descrever_regra_de_faixa(col), fora,
+                   lambda m, s=serie: f"{int(m.sum())} valor(es) impossível(is), como "
+                                      f"{s[m].iloc[0]:g} ({_linhas(m)}).")
         if col.valores is not None:
-            fora = ~serie.isin(col.valores)
-            if fora.any():
-                raise ErroDeContrato(nome, col.nome, f"valores permitidos {list(col.valores)}",
-                                     f"valor {serie[fora].iloc[0]!r} ({_linhas(fora)}).")
-    repetidos = df["pedido_id"].duplicated(keep="first") if "pedido_id" in df.columns else None
-    if repetidos is not None and repetidos.any():
-        raise ErroDeContrato(nome, "pedido_id", "identificador único",
-                             f"{int(repetidos.sum())} pedido(s) repetido(s) ({_linhas(repetidos)}).")
+            fora = ~serie.isin(col.valores) & ~faltando
+            yield (col.nome, f"valores permitidos {list(col.valores)}", fora,
+                   lambda m, s=serie: f"valor {s[m].iloc[0]!r} ({_linhas(m)}).")
+    if "pedido_id" in df.columns:
+        repetidos = df["pedido_id"].duplicated(keep="first")
+        yield ("pedido_id", "identificador único", repetidos,
+               lambda m: f"{int(m.sum())} pedido(s) repetido(s) ({_linhas(m)}).")
+
+
+def validar(df: pd.DataFrame, arquivo: str | None = None,
+            contrato: tuple[Coluna, ...] = CONTRATO_ENTREGAS) -> pd.DataFrame:
+    """Confere as regras de conteúdo do contrato e devolve o próprio DataFrame."""
+    nome = arquivo or df.attrs.get("arquivo", "dados")
+    for coluna, regra, mascara, detalhe in _violacoes(df, nome, contrato):
+        if mascara.any():
+            raise ErroDeContrato(nome, coluna, regra, detalhe(mascara))
     return df
+
+
+def filtrar_validos(df: pd.DataFrame, contrato: tuple[Coluna, ...] = CONTRATO_ENTREGAS
+                    ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Tira as linhas que violam alguma regra do contrato (repetidos: fica a primeira).
+
+    Devolve os dados restantes e quantas linhas cada regra tirou, na ordem do contrato (uma
+    linha conta só na primeira regra que a tira). É a limpeza genérica, guiada só pelo
+    contrato, usada pelo treino empacotado (MLproject); a aula 02 escreve as suas regras.
+    """
+    nome = df.attrs.get("arquivo", "dados")
+    restantes = pd.Series(True, index=df.index)
+    contagem: dict[str, int] = {}
+    for coluna, regra, mascara, _ in _violacoes(df, nome, contrato):
+        tirar = mascara & restantes
+        if regra == "identificador único":  # repetidos entre as linhas que sobraram
+            tirar = df["pedido_id"].where(restantes).duplicated(keep="first") & restantes
+        if tirar.any():
+            contagem[f"{coluna}: {regra}"] = int(tirar.sum())
+        restantes &= ~tirar
+    limpo = df[restantes]
+    return validar(limpo, nome, contrato), contagem
 
 
 def carregar(caminho: str | Path, estrito: bool = True) -> pd.DataFrame:

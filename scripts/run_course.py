@@ -7,11 +7,16 @@ Exemplos (na raiz do repositório, com o .venv ativo ou via `make`):
     python scripts/run_course.py --fresh            # num store temporário, descartado no fim
     python scripts/run_course.py --tracking-uri http://127.0.0.1:5000
     python scripts/run_course.py -p EXPERIMENTO teste-aluno
+    python scripts/run_course.py --aluno ana        # o espaço da aluna: tempo-entrega-ana...
     python scripts/run_course.py --fresh --in-place # regenera as saídas guardadas (make notebooks)
 
 Cada notebook roda com a pasta notebooks/ como pasta de trabalho. Os executados vão para
 build/executed/. Com --in-place, o notebook guardado só é substituído depois de executado
 sem erro e normalizado (sem horários, durações nem caminhos da máquina).
+
+--aluno NOME (ou a variável de ambiente ALUNO) é o mesmo que `-p ALUNO NOME`, conferido pela
+regra de curso_mlops.nomes: cada notebook que declara ALUNO põe o sufixo do aluno nos nomes de
+experimentos e modelos (tempo-entrega-ana, tempo_entrega_ana). Vazio, valem os nomes da aula.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from pathlib import Path
 RAIZ = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(RAIZ))
 
+from curso_mlops import nomes  # noqa: E402
 from curso_mlops import notebooks as nbs  # noqa: E402
 
 SAIDA_PADRAO = RAIZ / "build" / "executed"
+PARAMETRO_ALUNO = "ALUNO"
 
 
 class ErroDoExecutor(Exception):
@@ -68,11 +75,40 @@ def escolher(pedidos: list[str], disponiveis: list[Path]) -> list[Path]:
     return sorted(escolhidos)
 
 
+def _declarados(caminho: Path) -> set[str]:
+    """Os nomes que a célula `parameters` do notebook atribui.
+
+    Lidos com o `ast` do Python: o `inspect_notebook` do papermill se perde numa linha cujo
+    comentário tem um `=` (`X = 1  # vazio = padrão`), ignora o parâmetro e avisa no terminal.
+    O papermill só é consultado se a célula nem for Python válido.
+    """
+    import ast
+
+    nb = nbs.ler(caminho)
+    for celula in nb.get("cells", []):
+        if "parameters" not in celula.get("metadata", {}).get("tags", []):
+            continue
+        try:
+            arvore = ast.parse(nbs.fonte(celula))
+        except SyntaxError:
+            import papermill
+
+            return set(papermill.inspect_notebook(str(caminho)))
+        nomes_atribuidos = set()
+        for no in arvore.body:
+            alvos = no.targets if isinstance(no, ast.Assign) else (
+                [no.target] if isinstance(no, ast.AnnAssign) else [])
+            for alvo in alvos:
+                for parte in ast.walk(alvo):
+                    if isinstance(parte, ast.Name):
+                        nomes_atribuidos.add(parte.id)
+        return nomes_atribuidos
+    return set()
+
+
 def parametros_por_notebook(escolhidos: list[Path], pedidos: list[tuple[str, str]]) -> dict[Path, dict]:
     """Entrega a cada notebook só os parâmetros que a sua célula `parameters` declara."""
-    import papermill
-
-    declarados = {p: papermill.inspect_notebook(str(p)) for p in escolhidos}
+    declarados = {p: _declarados(p) for p in escolhidos}
     resultado = {p: {} for p in escolhidos}
     for nome, texto in pedidos:
         alvos = [p for p in escolhidos if nome in declarados[p]]
@@ -81,9 +117,37 @@ def parametros_por_notebook(escolhidos: list[Path], pedidos: list[tuple[str, str
             raise ErroDoExecutor(
                 f"parâmetro desconhecido: {nome!r}. Parâmetros dos notebooks escolhidos: "
                 f"{', '.join(conhecidos) or '(nenhum)'}", 2)
+        # ALUNO é sempre texto: `--aluno 2025` não pode virar o inteiro 2025.
+        valor = texto if nome == PARAMETRO_ALUNO else _valor(texto)
         for p in alvos:
-            resultado[p][nome] = _valor(texto)
+            resultado[p][nome] = valor
     return resultado
+
+
+def pedido_do_aluno(aluno_opcao: str | None, pedidos: list[tuple[str, str]],
+                    ambiente: dict[str, str] | None = None) -> tuple[str, str]:
+    """(valor de ALUNO conferido, origem) a partir de --aluno, de -p ALUNO ou da variável ALUNO.
+
+    A origem é "--aluno", "-p" ou "ALUNO" (a variável de ambiente); ("", "") se nada foi pedido.
+    """
+    ambiente = os.environ if ambiente is None else ambiente
+    do_p = [texto for nome, texto in pedidos if nome == PARAMETRO_ALUNO]
+    if aluno_opcao is not None and do_p:
+        raise ErroDoExecutor("use --aluno ou -p ALUNO, não os dois.", 2)
+    if len(do_p) > 1:
+        raise ErroDoExecutor("-p ALUNO foi dado mais de uma vez.", 2)
+    if aluno_opcao is not None:
+        valor, origem = aluno_opcao, "--aluno"
+    elif do_p:
+        valor, origem = do_p[0], "-p"
+    else:
+        valor, origem = ambiente.get(PARAMETRO_ALUNO, ""), PARAMETRO_ALUNO
+    try:
+        valor = nomes.validar_aluno(valor)
+    except nomes.ErroDeNome as erro:
+        fonte = "a variável de ambiente ALUNO" if origem == PARAMETRO_ALUNO else origem
+        raise ErroDoExecutor(f"{fonte}: {erro}", 2) from None
+    return (valor, origem) if valor else ("", "")
 
 
 def _primeira_linha(codigo: str) -> str:
@@ -93,10 +157,38 @@ def _primeira_linha(codigo: str) -> str:
     return ""
 
 
+TAG_ERRO_ESPERADO = "raises-exception"
+
+
+def _aceitar_erros_esperados() -> None:
+    """Faz o papermill aceitar o erro de uma célula marcada com a tag `raises-exception`.
+
+    O nbclient (que executa as células) e o nbval já respeitam essa tag e seguem em frente;
+    o papermill, no fim, procura saídas de erro em todas as células e falha mesmo assim.
+    Aqui a verificação final do papermill passa a ignorar só as células marcadas.
+    """
+    import copy
+
+    import papermill.execute as execucao
+
+    original = getattr(execucao.raise_for_execution_errors, "original", execucao.raise_for_execution_errors)
+
+    def verificar(nb, output_path):
+        sem_esperados = copy.deepcopy(nb)
+        for celula in sem_esperados.cells:
+            if TAG_ERRO_ESPERADO in celula.get("metadata", {}).get("tags", []):
+                celula.outputs = [o for o in celula.get("outputs", []) if o.get("output_type") != "error"]
+        return original(sem_esperados, output_path)
+
+    verificar.original = original
+    execucao.raise_for_execution_errors = verificar
+
+
 def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int) -> float:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    _aceitar_erros_esperados()
     saida.parent.mkdir(parents=True, exist_ok=True)
     inicio = time.perf_counter()
     try:
@@ -152,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="store a usar (por padrão, MLFLOW_TRACKING_URI ou o SQLite da raiz)")
     parser.add_argument("-p", "--parametro", nargs=2, action="append", default=[],
                         metavar=("NOME", "VALOR"), help="parâmetro passado ao papermill")
+    parser.add_argument("--aluno", metavar="NOME", default=None,
+                        help="o espaço do aluno (= -p ALUNO NOME; padrão: a variável ALUNO): "
+                             "experimentos e modelos com o sufixo -NOME/_NOME")
     parser.add_argument("--in-place", action="store_true",
                         help="regrava as saídas guardadas em notebooks/ (use com --fresh)")
     parser.add_argument("--saida", type=Path, default=SAIDA_PADRAO,
@@ -164,16 +259,39 @@ def main(argv: list[str] | None = None) -> int:
 
     store_temporario = None
     try:
-        if args.in_place and args.parametro:
-            raise ErroDoExecutor("--in-place não aceita -p: as saídas guardadas usam os "
-                                 "valores padrão dos notebooks.", 2)
+        if args.in_place and (args.parametro or args.aluno):
+            raise ErroDoExecutor("--in-place não aceita -p nem --aluno: as saídas guardadas usam "
+                                 "os valores padrão dos notebooks.", 2)
+        # Com --in-place, uma variável ALUNO esquecida no terminal não entra nas saídas guardadas.
+        aluno, origem_aluno = pedido_do_aluno(args.aluno, args.parametro,
+                                              {} if args.in_place else None)
+        pedidos = [(n, t) for n, t in args.parametro if n != PARAMETRO_ALUNO]
         disponiveis = nbs.listar(args.pasta_notebooks)
         if not disponiveis:
             raise ErroDoExecutor(f"nenhum notebook NN_nome.ipynb em {args.pasta_notebooks}", 2)
         escolhidos = escolher(args.notebook, disponiveis)
-        parametros = parametros_por_notebook(escolhidos, args.parametro)
+        aviso_aluno = ""
+        if aluno:
+            declaram = [p for p in escolhidos if PARAMETRO_ALUNO in _declarados(p)]
+            if declaram:
+                pedidos.append((PARAMETRO_ALUNO, aluno))
+            elif origem_aluno == PARAMETRO_ALUNO:
+                # Só a variável de ambiente: os notebooks escolhidos não têm o que separar.
+                aviso_aluno = (f"aviso: ALUNO={aluno} ignorado: nenhum notebook escolhido "
+                               "declara o parâmetro ALUNO.")
+                aluno = ""
+            else:
+                raise ErroDoExecutor(
+                    f"{origem_aluno} {aluno}: nenhum notebook escolhido declara o parâmetro "
+                    "ALUNO, então os nomes não teriam o sufixo do aluno. Rode sem --aluno.", 2)
+        parametros = parametros_por_notebook(escolhidos, pedidos)
 
         os.environ.update(nbs.AMBIENTE_DE_EXECUCAO)
+        # Os kernels (e o que eles executam) veem o mesmo ALUNO que o papermill entrega.
+        if aluno:
+            os.environ[PARAMETRO_ALUNO] = aluno
+        else:
+            os.environ.pop(PARAMETRO_ALUNO, None)
         if args.fresh:
             store_temporario = Path(tempfile.mkdtemp(prefix="curso-mlflow-"))
             os.environ["MLFLOW_TRACKING_URI"] = "sqlite:///" + (store_temporario / "mlflow.db").as_posix()
@@ -181,6 +299,12 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["MLFLOW_TRACKING_URI"] = args.tracking_uri
         from curso_mlops import store
         print(f"store: {store.descrever()}" + (" [temporário]" if args.fresh else ""), flush=True)
+        if aviso_aluno:
+            print(aviso_aluno, flush=True)
+        if aluno:
+            proprios = nomes.nomes_do_aluno(aluno)
+            print(f"aluno: {aluno} (experimentos {proprios['experimento']} e "
+                  f"{proprios['monitoramento']}, modelo {proprios['modelo']})", flush=True)
     except ErroDoExecutor as erro:
         print(f"erro: {erro}", file=sys.stderr)
         return erro.codigo

@@ -130,3 +130,19 @@ def test_versao_dos_dados_muda_com_um_byte(tmp_path):
     assert len(dados.versao_dos_dados(a)) == 12
     assert dados.versao_dos_dados(a) != dados.versao_dos_dados(b)
     assert dados.versao_dos_dados(a) == dados.versao_dos_dados(a)
+
+
+def test_filtrar_validos_tira_o_que_o_contrato_recusa():
+    bruto = dados.carregar_entregas(estrito=False)
+    limpo, contagem = dados.filtrar_validos(bruto)
+    assert len(limpo) == 1975 and sum(contagem.values()) == len(bruto) - 1975
+    assert contagem["pedido_id: identificador único"] == 12
+    assert contagem["distancia: sem valores faltando"] == 8
+    assert contagem["distancia: valores em (0, 50] km"] == 6
+    assert dados.validar(limpo) is limpo
+
+
+def test_filtrar_validos_nao_muda_dados_limpos():
+    semana = dados.carregar_semana(1)
+    limpo, contagem = dados.filtrar_validos(semana)
+    assert contagem == {} and limpo.equals(semana)

@@ -112,3 +112,20 @@ def test_parametro_chega_so_a_quem_declara(tmp_path, rodar_script):
     a, b = nbs.ler(tmp_path / "saida" / "00_a.ipynb"), nbs.ler(tmp_path / "saida" / "01_b.ipynb")
     assert "nome: turma-b" in json.dumps(a)
     assert "NOME" not in json.dumps(b) and "outro: 1" in json.dumps(b)
+
+
+def test_erro_esperado_com_a_tag_raises_exception_nao_para_o_curso(tmp_path, rodar_script):
+    pasta = tmp_path / "notebooks"
+    pasta.mkdir()
+    caminho = _notebook(pasta, "00_esperado.ipynb", ["X = 1", "raise ValueError('de propósito')", "print('depois')"])
+    nb = nbformat.read(caminho, as_version=4)
+    nb.cells[2].metadata["tags"] = ["raises-exception"]
+    nbformat.write(nb, caminho)
+    resultado = rodar_script(["scripts/run_course.py", "--pasta-notebooks", pasta, "--saida",
+                              tmp_path / "saida", "--fresh", "--in-place"])
+    assert resultado.returncode == 0, resultado.stderr
+    executado = nbs.ler(caminho)
+    saidas = [c.get("outputs", []) for c in executado["cells"] if c["cell_type"] == "code"]
+    assert saidas[1][0]["output_type"] == "error" and saidas[1][0]["ename"] == "ValueError"
+    assert "".join(saidas[2][0]["text"]) == "depois\n"
+    assert not [c for c in executado["cells"] if "papermill-error-cell-tag" in c["metadata"].get("tags", [])]
