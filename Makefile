@@ -5,6 +5,8 @@
 #   make test       todos os testes: unidades, contratos de dados, estrutura, nbval, ponta a ponta
 #   make lab        JupyterLab em notebooks/
 #   make ui         MLflow UI em http://127.0.0.1:5000, mostrando o store do curso
+#   make serve      serve models:/tempo_entrega@champion em http://127.0.0.1:5299 (o curl da aula)
+#   make bench      mede a API (latência REST × predict no processo) e grava build/bench.json
 #   make notebooks  regenera as saídas guardadas dos notebooks num store novo
 #   make data       regenera data/ a partir da semente (mesmos bytes)
 #   make readme     atualiza o sumário do README a partir dos notebooks
@@ -15,11 +17,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.instalado
 PORTA_UI ?= 5000
+PORTA_API ?= 5299
 
 # Os programas do .venv (mlflow, uvicorn, jupyter) vêm antes no PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lab ui notebooks data readme clean venv
+.PHONY: run test lab ui serve bench notebooks data readme clean venv
 
 venv: $(STAMP)
 
@@ -43,6 +46,12 @@ lab: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/python scripts/mlflow_ui.py --port $(PORTA_UI)
 
+serve: $(STAMP)
+	$(BIN)/python scripts/servir.py --port $(PORTA_API)
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_course.py --fresh --in-place
 	$(BIN)/python scripts/gerar_sumario.py
@@ -58,3 +67,32 @@ clean:
 	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 	find notebooks -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
 	@echo "O store (mlflow.db e mlartifacts/) foi mantido. Para recomeçar do zero, apague-os à mão."
+
+# --- O servidor de tracking da turma (README, "Para a turma") ---------------------------------
+#   make server        mlflow server em http://127.0.0.1:5000, em segundo plano: banco SQLite
+#                      servidor/mlflow.db, artefatos pelo servidor (servidor/artefatos), log e
+#                      arquivo pid em servidor/
+#   make server BACKEND_URI=postgresql://curso@127.0.0.1:5432/mlflow   o banco é um PostgreSQL
+#   make server-auth   o mesmo, com usuários e senhas (app basic-auth do MLflow); precisa de
+#                      MLFLOW_FLASK_SERVER_SECRET_KEY e MLFLOW_AUTH_ADMIN_PASSWORD no ambiente
+#   make server-stop   para exatamente o servidor iniciado por make server ou make server-auth
+# Outras variáveis: PORTA_SERVIDOR (5000), ARTEFATOS (ex.: s3://bucket/mlflow) e, com senha,
+# PERMISSAO_PADRAO (READ: cada aluno vê o que é dos colegas; NO_PERMISSIONS: não vê).
+PORTA_SERVIDOR ?= 5000
+BACKEND_URI ?=
+ARTEFATOS ?=
+PERMISSAO_PADRAO ?=
+OPCOES_SERVIDOR = --porta $(PORTA_SERVIDOR) $(if $(BACKEND_URI),--backend-uri '$(BACKEND_URI)') $(if $(ARTEFATOS),--artefatos '$(ARTEFATOS)') $(if $(PERMISSAO_PADRAO),--permissao-padrao $(PERMISSAO_PADRAO))
+
+.PHONY: server server-auth server-stop
+
+# Sem eco (@): o URI do banco pode ter senha.
+server: $(STAMP)
+	@$(BIN)/python scripts/servidor_tracking.py iniciar $(OPCOES_SERVIDOR)
+
+server-auth: $(STAMP)
+	@$(BIN)/python scripts/servidor_tracking.py iniciar --auth $(OPCOES_SERVIDOR)
+
+# Sem depender do .venv atualizado: parar nunca reinstala nada.
+server-stop:
+	@$(BIN)/python scripts/servidor_tracking.py parar
