@@ -231,3 +231,20 @@ def carregar_semana(numero: int) -> pd.DataFrame:
 def versao_dos_dados(caminho: str | Path) -> str:
     """Impressão digital curta de um arquivo (SHA-256, 12 dígitos): muda se um byte mudar."""
     return hashlib.sha256(Path(caminho).read_bytes()).hexdigest()[:12]
+
+
+def baixar_preparados(run_id: str, tracking_uri: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """O treino e o teste que a run de preparação (aula 02) guardou, relidos com o contrato.
+
+    Baixa `dados/treino.csv` e `dados/teste.csv` da run para uma pasta temporária, confere a
+    estrutura e o conteúdo (`ler_csv` e `validar`) e devolve (treino, teste).
+    """
+    import tempfile
+
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as pasta:
+        baixados = Path(mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path="dados", dst_path=pasta, tracking_uri=tracking_uri))
+        return tuple(validar(ler_csv(baixados / f"{nome}.csv"), f"{nome}.csv da run de preparação")
+                     for nome in ("treino", "teste"))

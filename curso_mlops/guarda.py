@@ -328,3 +328,54 @@ def codigo_para_o_modelo(pasta: str | Path) -> str:
         encoding="utf-8")
     shutil.copyfile(Path(__file__), destino / "guarda.py")
     return str(destino)
+
+
+# -- o modelo guardado com dois sabores ------------------------------------------------------------
+# Um modelo do MLflow pode ter vários sabores no mesmo MLmodel. A versão guardada tem dois:
+# - `python_function`: o `ModeloGuardado`, que confere a entrada. É o que `mlflow models serve`,
+#   `mlflow.pyfunc.load_model` e `mlflow models predict` usam;
+# - `statsmodels`: o modelo base, o mesmo arquivo que o guarda embrulha (em `artifacts/`). É o que
+#   `mlflow.statsmodels.load_model("models:/tempo_entrega@champion")`, a chamada da aula, devolve:
+#   o objeto nativo do statsmodels, com coeficientes, resumo e intervalos de predição.
+# Assim o champion é servido sempre guardado, e a chamada da aula funciona em qualquer etapa.
+
+
+def save_model(path, mlflow_model=None, python_model=None, artifacts=None, **kwargs):
+    """Salva o modelo guardado em `path` com os dois sabores (chamada por `Model.log`).
+
+    Recebe o mesmo que `mlflow.pyfunc.save_model`, com o modelo base em
+    `artifacts={ARTEFATO_BASE: <uri do modelo statsmodels>}`.
+    """
+    import mlflow.pyfunc
+    from mlflow.models import Model
+
+    if not isinstance(python_model, ModeloGuardado):
+        raise ValueError("python_model precisa ser um ModeloGuardado.")
+    if not artifacts or ARTEFATO_BASE not in artifacts:
+        raise ValueError(f"artifacts precisa de {ARTEFATO_BASE!r}: a URI do modelo base (statsmodels).")
+    mlflow_model = Model() if mlflow_model is None else mlflow_model
+    mlflow.pyfunc.save_model(path=path, python_model=python_model, artifacts=artifacts,
+                             mlflow_model=mlflow_model, **kwargs)
+    raiz = Path(path)
+    base = raiz / mlflow_model.flavors["python_function"]["artifacts"][ARTEFATO_BASE]["path"]
+    sabor = Model.load(base / "MLmodel").flavors.get("statsmodels")
+    if sabor is None:
+        raise ValueError(f"o modelo base {artifacts[ARTEFATO_BASE]!r} não tem o sabor statsmodels.")
+    dados = (base / sabor["data"]).relative_to(raiz).as_posix()
+    mlflow_model.add_flavor("statsmodels", **{**sabor, "data": dados})
+    mlflow_model.save(str(raiz / "MLmodel"))
+
+
+def log_model(name: str, python_model: ModeloGuardado, artifacts: dict, **kwargs):
+    """Como `mlflow.pyfunc.log_model`, e o modelo salvo leva também o sabor statsmodels do base.
+
+    É o que todo `mlflow.<sabor>.log_model` faz por dentro: `mlflow.models.Model.log` com o
+    módulo do sabor (aqui, este). Devolve o `ModelInfo` (com `model_uri = models:/m-...`).
+    """
+    import sys
+
+    from mlflow.models import Model
+
+    return Model.log(artifact_path=None, name=name, flavor=sys.modules[__name__],
+                     python_model=python_model, artifacts=artifacts,
+                     flavor_name="python_function", **kwargs)

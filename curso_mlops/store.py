@@ -128,8 +128,14 @@ def garantir_experimento(nome: str, uri: str | None = None) -> str:
     return experimento.experiment_id
 
 
-def descrever(uri: str | None = None, ambiente: dict[str, str] | None = None) -> str:
-    """Descrição curta do store, sem caminhos da máquina (pode ir para as saídas)."""
+def descrever(uri: str | None = None, ambiente: dict[str, str] | None = None,
+              com_origem: bool = True) -> str:
+    """Descrição curta do store, sem caminhos da máquina (pode ir para as saídas).
+
+    Com `com_origem`, diz também de onde veio a escolha (a variável ou o padrão do curso). Os
+    notebooks usam `com_origem=False`: o SQLite do curso e o SQLite temporário da CI se
+    descrevem igual, e a saída guardada é a que o aluno vê.
+    """
     ambiente = os.environ if ambiente is None else ambiente
     uri = tracking_uri(ambiente) if uri is None else uri
     origem = (f"definido por {VARIAVEL}" if ambiente.get(VARIAVEL, "").strip()
@@ -138,10 +144,12 @@ def descrever(uri: str | None = None, ambiente: dict[str, str] | None = None) ->
     if esquema == "sqlite":
         banco = caminho_do_banco(uri)
         nome = banco.name if banco else "em memória"
-        return f"SQLite embutido ({nome}, artefatos em {PASTA_ARTEFATOS}/ ao lado; {origem})"
+        origem_sqlite = f"; {origem}" if com_origem else ""
+        return f"SQLite embutido ({nome}, artefatos em {PASTA_ARTEFATOS}/ ao lado{origem_sqlite})"
     if esquema in ("http", "https"):
         partes = urlparse(uri)  # sem usuário e senha, mesmo que estejam no URI
         porta = f":{partes.port}" if partes.port else ""
-        return f"servidor de tracking em {partes.scheme}://{partes.hostname}{porta} ({origem})"
+        return (f"servidor de tracking em {partes.scheme}://{partes.hostname}{porta}"
+                + (f" ({origem})" if com_origem else ""))
     banco = esquema.split("+")[0] or "desconhecido"
-    return f"banco {banco} ({origem})"
+    return f"banco {banco}" + (f" ({origem})" if com_origem else "")
