@@ -15,6 +15,13 @@ As etapas existem porque cada aula tem o seu momento: a página do modelo regist
 mostra o registro como ele fica ao fim da 05, e a da aula 08 mostra as versões depois do
 retreino e da depreciação.
 
+Nada desta máquina nas fotos: as runs são gravadas pelo usuário `aluno`, o caminho `file://`
+dos artefatos fica em branco, o fuso e o idioma do navegador são fixos, e o navegador só fala
+com 127.0.0.1 (a telemetria da UI fica desligada).
+
+Uso: `make capturas`; `--manter-store` guarda o store temporário e `--store-pronto PASTA`
+fotografa de novo a partir dele, sem executar o curso (todas as fotos saem do estado final).
+
 As partes puras (plano das etapas, otimização do PNG, troca das imagens, linhas de comando)
 têm testes em `tests/unidade/test_capturas.py`.
 """
