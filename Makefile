@@ -8,6 +8,7 @@
 #   make serve      serve models:/tempo_entrega@champion em http://127.0.0.1:5299 (o curl da aula)
 #   make bench      mede a API (latência REST × predict no processo) e grava build/bench.json
 #   make notebooks  regenera as saídas guardadas dos notebooks num store novo
+#   make capturas   fotografa a MLflow UI (Chromium headless) para notebooks/imagens/, num store novo
 #   make data       regenera data/ a partir da semente (mesmos bytes)
 #   make readme     atualiza o sumário do README a partir dos notebooks
 #   make clean      apaga build/ e caches (nunca o store: mlflow.db e mlartifacts/)
@@ -22,7 +23,7 @@ PORTA_API ?= 5299
 # Os programas do .venv (mlflow, uvicorn, jupyter) vêm antes no PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lab ui serve bench notebooks data readme clean venv
+.PHONY: run test lab ui serve bench notebooks capturas data readme clean venv
 
 venv: $(STAMP)
 
@@ -55,6 +56,11 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_course.py --fresh --in-place
 	$(BIN)/python scripts/gerar_sumario.py
+
+# Executa o curso num store temporário, sobe a MLflow UI sobre ele e tira as fotos com o
+# Chromium do sistema (pacote chromium do Debian); só troca as imagens se todas saírem.
+capturas: $(STAMP)
+	$(BIN)/python scripts/capturas.py
 
 data: $(STAMP)
 	$(BIN)/python scripts/make_data.py

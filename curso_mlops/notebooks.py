@@ -69,17 +69,16 @@ def titulo(nb: dict) -> tuple[str, str, str]:
 def normalizar(nb: dict) -> dict:
     """Cópia do notebook sem metadados voláteis (horários, durações, caminhos do papermill).
 
-    Mantém kernelspec, tags e ids das células; tira a versão exata do Python de
-    `language_info`. Não toca nas saídas: o nbval as compara.
+    Mantém kernelspec, tags e ids das células, e o `language_info` inteiro, como o kernel que
+    executou o notebook o informou (nome, versão do Python, `codemirror_mode`,
+    `nbconvert_exporter`...): o JupyterLab grava o `language_info` do kernel nos metadados
+    quando o kernel inicia, e marca o notebook como modificado se ele for diferente do guardado.
+    Não toca nas saídas: o nbval as compara.
     """
     nb = copy.deepcopy(nb)
     meta = nb.setdefault("metadata", {})
     for chave in _METADADOS_VOLATEIS_NOTEBOOK:
         meta.pop(chave, None)
-    info = meta.get("language_info")
-    if isinstance(info, dict):
-        meta["language_info"] = {k: v for k, v in info.items() if k in ("name", "file_extension",
-                                                                         "mimetype", "pygments_lexer")}
     for celula in nb.get("cells", []):
         cmeta = celula.setdefault("metadata", {})
         for chave in _METADADOS_VOLATEIS_CELULA:
