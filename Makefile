@@ -33,6 +33,9 @@ $(STAMP): requirements.txt pyproject.toml
 	@# O primeiro import do matplotlib monta o cache de fontes e avisa no stderr: que seja aqui,
 	@# e não dentro de um notebook (o nbval compararia o aviso).
 	$(BIN)/python -c "import matplotlib.pyplot"
+	@# O kernel dos notebooks: o ipykernel com o mesmo language_info em todo Python (abrir um
+	@# notebook no JupyterLab não o marca como modificado). Ver curso_mlops/kernel.py.
+	$(BIN)/python -m curso_mlops.kernel instalar
 	@touch $(STAMP)
 
 run: $(STAMP)
