@@ -195,6 +195,24 @@ def conferir(aula: str, nomes: Nomes, uri: str | None = None) -> None:
                 raise FaltaUmaAulaAnterior(aula, *falta)
 
 
+# Os nomes da última aula preparada neste processo (o kernel): `atual()` os devolve.
+_ATUAL: Nomes | None = None
+
+
+def atual() -> Nomes:
+    """Os nomes do aluno desta sessão: os da última `preparar` no kernel, ou os de `ALUNO`.
+
+    Quem confere um exercício (`curso_mlops.exercicios.conferir`) usa isto para achar o espaço
+    do aluno sem receber os nomes de novo. Sem `preparar` antes (a aula 01 não usa o MLflow),
+    vale a variável de ambiente `ALUNO` (vazia: os nomes da aula). Levanta `nomes.ErroDeNome`
+    se ALUNO é inválido.
+    """
+    if _ATUAL is not None:
+        return _ATUAL
+    aluno = _nomes.validar_aluno(os.environ.get("ALUNO", ""))
+    return Nomes(aluno, **_nomes.nomes_do_aluno(aluno))
+
+
 def preparar(aula: str, aluno: str | None = "") -> Nomes:
     """Prepara o kernel da `aula` ("00" a "10") e devolve os nomes do aluno.
 
@@ -205,6 +223,8 @@ def preparar(aula: str, aluno: str | None = "") -> Nomes:
     if aula not in PRE_REQUISITOS:
         raise ValueError(f"aula desconhecida: {aula!r} (use de 00 a 10).")
     estabilizar_saidas()
+    global _ATUAL
     n = Nomes(_nomes.validar_aluno(aluno), **_nomes.nomes_do_aluno(aluno))
+    _ATUAL = n  # antes de conferir: mesmo se faltar uma aula, os exercícios sabem quem é o aluno
     conferir(aula, n)
     return n

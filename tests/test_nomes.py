@@ -60,3 +60,26 @@ def test_tipo_e_separador_invalidos():
         nomes.nome_com_aluno("tempo-entrega", "ana", ".")
     with pytest.raises(nomes.ErroDeNome, match="vazio"):
         nomes.nome_com_aluno("", "ana")
+
+
+def test_espacos_dos_exercicios_e_das_respostas():
+    assert (nomes.experimento_exercicios(""), nomes.modelo_exercicios("")) == (
+        "tempo-entrega-exercicios", "tempo_entrega_exercicios")
+    assert (nomes.experimento_respostas("ana"), nomes.modelo_respostas("ana")) == (
+        "tempo-entrega-respostas-ana", "tempo_entrega_respostas_ana")
+    assert nomes.experimento_exercicios("ana") == "tempo-entrega-exercicios-ana"
+
+
+@pytest.mark.parametrize("valor", ["exercicios", "exercicios-ana", "respostas", "respostas-bia"])
+def test_aluno_nao_pode_tomar_o_espaco_dos_exercicios(valor):
+    with pytest.raises(nomes.ErroDeNome, match="espaço de"):
+        nomes.validar_aluno(valor)
+    assert nomes.sugerir_aluno(valor.upper()) == ""
+
+
+def test_nenhum_espaco_de_exercicio_colide_com_os_nomes_das_aulas():
+    alunos = ["", "ana", "bia", "ana-bia", "e", "exer", "resp", "r"]
+    todos = [n for a in alunos for n in (*nomes.nomes_do_aluno(a).values(),
+                                         nomes.experimento_exercicios(a), nomes.modelo_exercicios(a),
+                                         nomes.experimento_respostas(a), nomes.modelo_respostas(a))]
+    assert len(todos) == len(set(todos))

@@ -132,3 +132,29 @@ def test_toda_aula_do_curso_tem_os_seus_pre_requisitos():
     assert set(numeros) <= set(aula.PRE_REQUISITOS), "uma aula sem pré-requisitos declarados"
     for numero in numeros:
         assert aula.NOTEBOOKS[numero] == next(p.stem for p in nbs.listar() if p.name.startswith(numero))
+
+
+def test_atual_lembra_a_ultima_aula_preparada(store_vazio, monkeypatch):
+    monkeypatch.setattr(aula, "_ATUAL", None)
+    monkeypatch.setenv("ALUNO", "bia")
+    assert aula.atual().aluno == "bia", "sem preparar, vale a variável ALUNO"
+    assert aula.atual().modelo == "tempo_entrega_bia"
+    aula.preparar("00", "ana")
+    assert aula.atual() == aula.Nomes("ana", **nomes.nomes_do_aluno("ana"))
+
+
+def test_atual_lembra_o_aluno_mesmo_quando_falta_uma_aula(store_vazio, monkeypatch):
+    monkeypatch.setattr(aula, "_ATUAL", None)
+    monkeypatch.delenv("ALUNO", raising=False)
+    with pytest.raises(aula.FaltaUmaAulaAnterior):
+        aula.preparar("05", "ana")
+    assert aula.atual().aluno == "ana"
+
+
+def test_atual_sem_aluno_e_com_aluno_invalido(monkeypatch):
+    monkeypatch.setattr(aula, "_ATUAL", None)
+    monkeypatch.delenv("ALUNO", raising=False)
+    assert aula.atual().experimento == nomes.EXPERIMENTO
+    monkeypatch.setenv("ALUNO", "Ana")
+    with pytest.raises(nomes.ErroDeNome):
+        aula.atual()
