@@ -11,6 +11,7 @@
 #   make capturas   fotografa a MLflow UI (Chromium headless) para notebooks/imagens/, num store novo
 #   make data       regenera data/ a partir da semente (mesmos bytes)
 #   make readme     atualiza o sumário do README a partir dos notebooks
+#   make aluno      a cópia do aluno, sem as respostas dos exercícios: build/aluno/ (pasta e zip)
 #   make clean      apaga build/ e caches (nunca o store: mlflow.db e mlartifacts/)
 
 PYTHON ?= python3
@@ -23,7 +24,7 @@ PORTA_API ?= 5299
 # Os programas do .venv (mlflow, uvicorn, jupyter) vêm antes no PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lab ui serve bench notebooks capturas data readme clean venv
+.PHONY: run test lab ui serve bench notebooks capturas data readme aluno clean venv
 
 venv: $(STAMP)
 
@@ -70,6 +71,11 @@ data: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/python scripts/gerar_sumario.py
+
+# A cópia para entregar à turma: os arquivos do git, sem as células de resposta dos notebooks e
+# sem os arquivos só do instrutor (curso_mlops/copia_do_aluno.py).
+aluno: $(STAMP)
+	$(BIN)/python scripts/copia_do_aluno.py
 
 clean:
 	rm -rf build .pytest_cache
