@@ -7,6 +7,11 @@
 #   make ui         MLflow UI em http://127.0.0.1:5000, mostrando o store do curso
 #   make serve      serve models:/tempo_entrega@champion em http://127.0.0.1:5299 (o curl da aula)
 #   make bench      mede a API (latência REST × predict no processo) e grava build/bench.json
+#   make serve-producao  o champion com a camada de produção (limites, prazo, erros em português)
+#                   em http://127.0.0.1:5399; TRABALHADORES=2 para dois processos do uvicorn
+#   make carga      teste de carga: produção × mlflow models serve, 1 a 64 clientes, 1 e 2
+#                   trabalhadores (uns 3 minutos); grava build/carga.json e build/carga.png.
+#                   OPCOES_CARGA=--rapido: a versão de fumaça, em segundos
 #   make notebooks  regenera as saídas guardadas dos notebooks num store novo
 #   make capturas   fotografa a MLflow UI (Chromium headless) para notebooks/imagens/, num store novo
 #   make data       regenera data/ a partir da semente (mesmos bytes)
@@ -19,11 +24,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.instalado
 PORTA_UI ?= 5000
 PORTA_API ?= 5299
+PORTA_PRODUCAO ?= 5399
+TRABALHADORES ?= 1
+OPCOES_CARGA ?=
 
 # Os programas do .venv (mlflow, uvicorn, jupyter) vêm antes no PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lab ui serve bench notebooks capturas data readme clean venv
+.PHONY: run test lab ui serve bench serve-producao carga notebooks capturas data readme clean venv
 
 venv: $(STAMP)
 
@@ -55,6 +63,12 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+serve-producao: $(STAMP)
+	$(BIN)/python scripts/servir_producao.py --porta $(PORTA_PRODUCAO) --trabalhadores $(TRABALHADORES)
+
+carga: $(STAMP)
+	$(BIN)/python scripts/carga.py $(OPCOES_CARGA)
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_course.py --fresh --in-place

@@ -13,7 +13,8 @@ num store SQLite temporário (cerca de um minuto), mede o champion de lá e apag
 O servidor é o mesmo da aula (`mlflow models serve --env-manager local`, via
 `curso_mlops.servidor.ServidorDeModelo`), numa porta livre. Mede:
 
-- REST, 1 linha: mediana (p50) e p95 de N chamadas seguidas, numa conexão reaproveitada;
+- REST, 1 linha: mediana (p50), p95 e p99 de N chamadas seguidas, numa conexão reaproveitada
+  (o que o `make carga` mede com 1 cliente; os percentis são os de `curso_mlops.medidas`);
 - REST, lote: uma chamada com L linhas (`dataframe_split`), em linhas por segundo;
 - no processo: o `predict` do mesmo modelo (pyfunc) com 1 linha (p50/p95) e com L linhas;
 - a razão REST / processo, para 1 linha (medianas) e para o lote.
@@ -28,11 +29,9 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,29 +39,12 @@ RAIZ = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(RAIZ))
 
 from curso_mlops import notebooks as nbs  # noqa: E402
+from curso_mlops.medidas import cronometrar, resumo  # noqa: E402 – o mesmo cálculo do make carga
 from curso_mlops import servidor as srv  # noqa: E402
 from curso_mlops import store  # noqa: E402
 
 MODELO_PADRAO = "models:/tempo_entrega@champion"
 ULTIMA_AULA_NECESSARIA = 6  # a aula 06 deixa o champion guardado
-
-
-def cronometrar(funcao, vezes: int, aquecimento: int = 3) -> list[float]:
-    """Milissegundos de cada uma de `vezes` chamadas, depois de algumas de aquecimento."""
-    for _ in range(aquecimento):
-        funcao()
-    tempos = []
-    for _ in range(vezes):
-        inicio = time.perf_counter()
-        funcao()
-        tempos.append((time.perf_counter() - inicio) * 1000)
-    return tempos
-
-
-def resumo(tempos_ms: list[float]) -> dict[str, float]:
-    p95 = statistics.quantiles(tempos_ms, n=20)[-1] if len(tempos_ms) > 1 else tempos_ms[0]
-    return {"p50": round(statistics.median(tempos_ms), 3), "p95": round(p95, 3),
-            "media": round(statistics.fmean(tempos_ms), 3)}
 
 
 def medir(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) -> dict:
@@ -122,6 +104,8 @@ def tabela(r: dict) -> str:
         f"{r['razao_rest_processo_1_linha']:>9.1f}x",
         f"{'1 linha, p95 (ms)':<28} {rest['p95']:>12.2f} {proc['p95']:>12.2f} "
         f"{rest['p95'] / proc['p95']:>9.1f}x",
+        f"{'1 linha, p99 (ms)':<28} {rest['p99']:>12.2f} {proc['p99']:>12.2f} "
+        f"{rest['p99'] / proc['p99']:>9.1f}x",
         f"{n + ', tempo (ms)':<28} {r['rest_lote']['segundos'] * 1000:>12.1f} "
         f"{r['processo_lote']['segundos'] * 1000:>12.1f} {r['razao_rest_processo_lote']:>9.1f}x",
         f"{n + ', linhas/s':<28} {r['rest_lote']['linhas_por_segundo']:>12,} "

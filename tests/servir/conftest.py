@@ -1,0 +1,76 @@
+"""Fixtures do servidor de produção (tests/servir/test_producao*.py, test_carga.py).
+
+O champion que os servidores servem vem de `store_do_champion`. Por padrão é o champion
+guardado de `curso_mlops.demonstracao`, registrado num SQLite novo em segundos (o mesmo OLS e a
+mesma faixa do curso: 34,3 min a 20 km). Com `CURSO_CHAMPION_DOS_TESTES=curso`, é o champion do
+store do `curso_executado` (o curso inteiro rodado duas vezes; lento, mas é o que `make serve`
+serve de verdade). Vários valores separados por vírgula rodam os testes com cada um.
+
+Cada servidor é um só por sessão (os testes o compartilham e não o derrubam).
+"""
+
+import os
+
+import pytest
+
+from curso_mlops import demonstracao
+from curso_mlops.producao import ServidorDeProducao, ServidorDoMlflow
+
+ORIGENS_DO_CHAMPION = [o.strip() for o in os.environ.get("CURSO_CHAMPION_DOS_TESTES", "rapido").split(",") if o.strip()]
+MODELO = "models:/tempo_entrega@champion"
+
+
+@pytest.fixture(scope="session", params=ORIGENS_DO_CHAMPION)
+def store_do_champion(request, tmp_path_factory):
+    """O tracking URI de um store com `models:/tempo_entrega@champion` (um modelo guardado)."""
+    if request.param == "curso":
+        return request.getfixturevalue("curso_executado")["uri"]
+    if request.param != "rapido":
+        raise ValueError(f"CURSO_CHAMPION_DOS_TESTES={request.param!r}: use 'rapido' ou 'curso'.")
+    pasta = tmp_path_factory.mktemp("store-producao")
+    uri = "sqlite:///" + (pasta / "mlflow.db").as_posix()
+    demonstracao.registrar_champion(uri)
+    return uri
+
+
+@pytest.fixture(scope="session")
+def modelo_champion(store_do_champion, tmp_path_factory):
+    """O champion carregado neste processo (para o app no processo e para comparar previsões)."""
+    from curso_mlops import producao
+
+    fixa, _ = producao.resolver_modelo(MODELO, store_do_champion)
+    pasta = producao.baixar_modelo(fixa, tmp_path_factory.mktemp("champion"), store_do_champion)
+    import mlflow
+
+    return mlflow.pyfunc.load_model(pasta)
+
+
+@pytest.fixture(scope="session")
+def _servidores(store_do_champion, tmp_path_factory):
+    """Os dois servidores, subindo ao mesmo tempo (metade da espera); parados no fim da sessão."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pasta = tmp_path_factory.mktemp("logs-servidores")
+    servidores = {
+        "producao": ServidorDeProducao(MODELO, tracking_uri=store_do_champion, arquivo_log=pasta / "producao.log"),
+        "mlflow": ServidorDoMlflow(MODELO, tracking_uri=store_do_champion, arquivo_log=pasta / "mlflow.log"),
+    }
+    try:
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            list(executor.map(lambda servidor: servidor.iniciar(), servidores.values()))
+        yield servidores
+    finally:
+        for servidor in servidores.values():
+            assert servidor.parar(), f"{servidor!r} não parou"
+
+
+@pytest.fixture(scope="session")
+def servidor_producao(_servidores):
+    """O servidor de produção, 1 trabalhador, numa porta livre (o PID é o do processo que atende)."""
+    return _servidores["producao"]
+
+
+@pytest.fixture(scope="session")
+def servidor_mlflow(_servidores):
+    """O `mlflow models serve` puro, com o mesmo modelo: o que o MLflow faz sozinho."""
+    return _servidores["mlflow"]
