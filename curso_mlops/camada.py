@@ -29,6 +29,10 @@ previsão. A camada só decide, antes e depois dele, o que entra e o que sai:
 - **Prazo por pedido** (`PRAZO`, 10 s): ler o corpo e prever. Estourado ao ler, 408; ao prever,
   504. O prazo solta o cliente e a conexão; a conta que já começou numa *thread* do servidor
   continua até o fim (o Python não interrompe uma *thread*).
+- **Rotas**: só as quatro do MLflow (`/ping`, `/health`, `/version`, `/invocations`). A
+  documentação automática do FastAPI (`/docs`, `/redoc`, `/openapi.json`), que o app do MLflow
+  publica, responde 404, como na imagem Docker do MLflow (o nginx dela só deixa passar
+  `/ping` e `/invocations`).
 - **Respostas de erro** (status ≥ 400): reescritas como `{"error_code": ..., "message": ...}`,
   com o `error_code` do MLflow e uma mensagem em português escolhida pela camada. Nunca levam
   *stack trace*, nunca ecoam o corpo do pedido nem os valores enviados (o MLflow ecoa os dois).
@@ -54,6 +58,7 @@ LIMITE_LINHAS_PARQUET = 200_000      # linhas de um corpo Parquet
 LIMITE_PARQUET_DESCOMPRIMIDO = 16 * 1024 * 1024  # bytes, segundo o rodapé do arquivo
 
 ROTA_DE_PREVISAO = "/invocations"
+ROTAS = ("/ping", "/health", "/version", ROTA_DE_PREVISAO)  # as do MLflow; o resto é 404
 JSON = "application/json"
 CSV = "text/csv"
 PARQUET = "application/vnd.apache.parquet"
@@ -463,6 +468,11 @@ class CamadaDeProducao:
             filtro.iniciada = True
             await _responder(filtro.send_original, 413, mensagem_de_limite(self.limite_corpo),
                              metodo=metodo)
+            return
+        if scope.get("path") not in ROTAS:  # /docs, /redoc, /openapi.json do FastAPI: não publicados
+            filtro.iniciada = True
+            fase["lendo"] = False
+            await _responder(filtro.send_original, 404, _GENERICAS[404], metodo=metodo)
             return
         if scope.get("path") != ROTA_DE_PREVISAO or metodo != "POST":
             fase["lendo"] = False

@@ -169,34 +169,44 @@ def tabela(configuracoes: list[dict]) -> str:
 
 
 def grafico(configuracoes: list[dict], titulo: str = "Latência sob carga: o pedido da aula (1 linha)"):
-    """Latência (p50, p95, p99) × clientes simultâneos: um painel por número de trabalhadores."""
+    """Latência (p50, p95, p99) × clientes simultâneos: um painel por número de trabalhadores.
+
+    A cor é o servidor; o traço, o percentil. Os dois eixos em escala log: dobrar os clientes
+    anda sempre a mesma distância, e uma reta de inclinação 1 é "a latência dobra junto".
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator
 
     trabalhadores = sorted({c["trabalhadores"] for c in configuracoes})
-    fig, eixos = plt.subplots(1, len(trabalhadores), figsize=(4.6 * len(trabalhadores) + 0.4, 3.8),
+    fig, eixos = plt.subplots(1, len(trabalhadores), figsize=(4.2 * len(trabalhadores) + 0.6, 4.0),
                               sharey=True, squeeze=False)
     cores = {"producao": "tab:blue", "mlflow": "tab:orange"}
     tracos = {50: "-", 95: "--", 99: ":"}
     todos = sorted({n["clientes"] for c in configuracoes for n in c["niveis"]})
     for eixo, n_trab in zip(eixos[0], trabalhadores):
         for config in (c for c in configuracoes if c["trabalhadores"] == n_trab):
-            niveis = [n for n in config["niveis"] if f"p50_ms" in n]
+            niveis = [n for n in config["niveis"] if "p50_ms" in n]
             x = [n["clientes"] for n in niveis]
             for p, traco in tracos.items():
                 eixo.plot(x, [n[f"p{p}_ms"] for n in niveis], traco, marker="o", markersize=3,
-                          color=cores.get(config["servidor"], "tab:gray"),
-                          label=f"{NOMES.get(config['servidor'], config['servidor'])}, p{p}")
+                          color=cores.get(config["servidor"], "tab:gray"))
         eixo.set_xscale("log", base=2)
         eixo.set_yscale("log")
         eixo.set_xticks(todos, [str(n) for n in todos])
         eixo.minorticks_off()
+        eixo.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        eixo.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         eixo.set_xlabel("clientes simultâneos")
-        eixo.set_title(f"{n_trab} trabalhador{'es' if n_trab > 1 else ''} do uvicorn")
+        eixo.set_title(f"{n_trab} trabalhador{'es' if n_trab > 1 else ''} do uvicorn", fontsize=10)
         eixo.grid(True, which="major", alpha=0.3)
-    eixos[0][0].set_ylabel("latência (ms, escala log)")
-    eixos[0][-1].legend(fontsize=7, loc="upper left")
-    fig.suptitle(titulo)
-    fig.tight_layout()
+    eixos[0][0].set_ylabel("latência por pedido (ms, escala log)")
+    servidores = [s for s in ("producao", "mlflow") if any(c["servidor"] == s for c in configuracoes)]
+    legenda = [Line2D([], [], color=cores[s], label=NOMES[s]) for s in servidores]
+    legenda += [Line2D([], [], color="black", linestyle=t, label=f"p{p}") for p, t in tracos.items()]
+    fig.legend(handles=legenda, loc="lower center", ncol=len(legenda), fontsize=8, frameon=False)
+    fig.suptitle(titulo, fontsize=11)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 

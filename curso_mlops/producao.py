@@ -33,6 +33,7 @@ import math
 import os
 import shlex
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -297,14 +298,49 @@ def servir(model_uri: str, porta: int = PORTA_PADRAO, host: str = HOST, trabalha
             os.environ[_VAR_LIMITE] = str(int(limite_corpo))
             os.environ[_VAR_PROFUNDIDADE] = str(int(profundidade_maxima))
             os.environ[_VAR_PRAZO] = str(float(prazo or 0))
-            uvicorn.run("curso_mlops.producao:app_do_ambiente", factory=True, host=host,
-                        port=int(porta), workers=int(trabalhadores),
-                        timeout_graceful_shutdown=PRAZO_DE_PARADA)
+            _rodar_uvicorn(uvicorn.Config("curso_mlops.producao:app_do_ambiente", factory=True,
+                                          host=host, port=int(porta), workers=int(trabalhadores),
+                                          timeout_graceful_shutdown=PRAZO_DE_PARADA))
     except _Parada:
         pass
     finally:
         if principal:
             signal.signal(signal.SIGTERM, anterior)
+
+
+def com_tcp_nodelay(sock: socket.socket) -> socket.socket:
+    """O mesmo socket de escuta, marcado como TCP (`IPPROTO_TCP`), para as conexões terem TCP_NODELAY.
+
+    O uvicorn 0.54 com `--workers N` cria o socket de escuta com `proto = 0`. As conexões aceitas
+    herdam o valor, e o asyncio só liga o TCP_NODELAY quando vê `IPPROTO_TCP`. Sem ele, o
+    algoritmo de Nagle segura o corpo da resposta até o cliente confirmar o cabeçalho, e o
+    cliente adia a confirmação (o *delayed ACK* do Linux): cada pedido numa conexão reaproveitada
+    custa uns 40 ms a mais (Kludex/uvicorn#3149). Com 1 worker, o uvicorn cria o socket de outro
+    jeito, e o problema não existe. O `mlflow models serve -w 2` tem o problema.
+    """
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
+        return sock
+    novo = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    novo.set_inheritable(True)
+    return novo
+
+
+def _rodar_uvicorn(config) -> None:
+    """O que `uvicorn.run` faz com um app em texto, com o socket dos workers consertado."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    servidor = uvicorn.Server(config)
+    try:
+        if config.workers > 1:
+            socket_de_escuta = com_tcp_nodelay(config.bind_socket())
+            Multiprocess(config, sockets=[socket_de_escuta]).run()
+        else:
+            servidor.run()
+    except KeyboardInterrupt:  # Ctrl+C: o uvicorn já parou com calma e repetiu o sinal
+        return
+    if config.workers == 1 and not servidor.started:
+        raise ErroDeProducao("o servidor não subiu (veja as mensagens do uvicorn acima).")
 
 
 # -- a linha de comando (python -m curso_mlops.producao, make serve-producao) --------------------

@@ -355,3 +355,11 @@ def test_inteiro_com_algarismos_demais_da_400():
     assert resposta.status == 400 and "4300 algarismos" in _erro(resposta)["message"] and app.chamadas == 0
     em_string = b'{"dataframe_records": [{"distancia": "1' + b"0" * 5000 + b'"}]}'  # numa string, não é número
     assert chamar_app(CamadaDeProducao(app), corpo=em_string).status == 200
+
+
+@pytest.mark.parametrize("rota", ["/docs", "/redoc", "/openapi.json", "/invocations/", "/XYZZY"])
+def test_so_as_rotas_do_mlflow(rota):
+    app = AppDeMentira(ler=False)
+    resposta = chamar_app(CamadaDeProducao(app), metodo="GET", rota=rota, corpo=b"")
+    assert resposta.status == 404 and app.chamadas == 0 and MARCA not in resposta.texto
+    assert _erro(resposta)["error_code"] == "ENDPOINT_NOT_FOUND"

@@ -75,3 +75,38 @@ def test_comando_do_aluno_e_host_so_local():
     servidor = producao.ServidorDoMlflow("models:/x@champion", porta=5301, trabalhadores=2)
     assert servidor.comando_cli == "mlflow models serve -m models:/x@champion -p 5301 -w 2 --env-manager local"
     assert not servidor.rodando and servidor.parar() is True
+
+
+def test_socket_dos_workers_tem_tcp_nodelay():
+    """Kludex/uvicorn#3149: sem IPPROTO_TCP no socket de escuta, o asyncio não liga o TCP_NODELAY."""
+    import socket
+
+    async def aceitar(escuta):
+        conexoes = []
+        servidor = await asyncio.get_running_loop().create_server(
+            lambda: _Guardar(conexoes), sock=escuta)
+        with socket.create_connection(escuta.getsockname()[:2]):
+            for _ in range(100):
+                if conexoes:
+                    break
+                await asyncio.sleep(0.01)
+        servidor.close()
+        return conexoes[0]
+
+    class _Guardar(asyncio.Protocol):
+        def __init__(self, conexoes):
+            self.conexoes = conexoes
+
+        def connection_made(self, transporte):
+            s = transporte.get_extra_info("socket")
+            self.conexoes.append((s.proto, s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)))
+            transporte.close()
+
+    def escuta():
+        s = socket.socket(family=socket.AF_INET)  # como o uvicorn.Config.bind_socket
+        s.bind(("127.0.0.1", 0))
+        return s
+
+    assert asyncio.run(aceitar(escuta()))[1] == 0  # o problema, como o uvicorn o deixa
+    proto, nodelay = asyncio.run(aceitar(producao.com_tcp_nodelay(escuta())))
+    assert proto == socket.IPPROTO_TCP and nodelay != 0
