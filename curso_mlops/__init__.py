@@ -18,6 +18,11 @@ Módulos:
     servidor_tracking  o `mlflow server` da turma (make server, server-auth, server-stop)
     turma      usuários e permissões da turma no servidor com senha (criar_alunos.py)
     postgres_local     um PostgreSQL descartável para os testes do servidor
+    camada     a camada de produção: um middleware ASGI na frente do app de previsão do MLflow
+    producao   o servidor de produção (make serve-producao) e o app no processo (aula 09)
+    carga      o teste de carga (make carga): clientes simultâneos, percentis, gráfico
+    medidas    cronômetro e percentis, os mesmos no make bench e no make carga
+    demonstracao  um champion guardado igual ao do curso, em segundos (testes, make carga)
 """
 
 __version__ = "0.1.0"

@@ -315,8 +315,8 @@ def com_tcp_nodelay(sock: socket.socket) -> socket.socket:
     herdam o valor, e o asyncio só liga o TCP_NODELAY quando vê `IPPROTO_TCP`. Sem ele, o
     algoritmo de Nagle segura o corpo da resposta até o cliente confirmar o cabeçalho, e o
     cliente adia a confirmação (o *delayed ACK* do Linux): cada pedido numa conexão reaproveitada
-    custa uns 40 ms a mais (Kludex/uvicorn#3149). Com 1 worker, o uvicorn cria o socket de outro
-    jeito, e o problema não existe. O `mlflow models serve -w 2` tem o problema.
+    custa uns 40 ms a mais (Kludex/uvicorn#3149). Com 1 worker no Linux, o uvicorn cria o socket
+    de outro jeito, e o problema não aparece. O `mlflow models serve -w 2` tem o problema.
     """
     if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
         return sock
@@ -331,12 +331,14 @@ def _rodar_uvicorn(config) -> None:
     from uvicorn.supervisors import Multiprocess
 
     servidor = uvicorn.Server(config)
+    # O socket é aberto aqui (como o uvicorn faz com workers) nos dois casos: no macOS, o
+    # caminho de 1 worker também o abriria sem IPPROTO_TCP.
+    socket_de_escuta = com_tcp_nodelay(config.bind_socket())
     try:
         if config.workers > 1:
-            socket_de_escuta = com_tcp_nodelay(config.bind_socket())
             Multiprocess(config, sockets=[socket_de_escuta]).run()
         else:
-            servidor.run()
+            servidor.run(sockets=[socket_de_escuta])
     except KeyboardInterrupt:  # Ctrl+C: o uvicorn já parou com calma e repetiu o sinal
         return
     if config.workers == 1 and not servidor.started:
