@@ -1,4 +1,4 @@
-"""Fixtures do servidor de produção (tests/servir/test_producao*.py, test_carga.py).
+"""Fixtures do servidor de produção (tests/servir/test_servidor_producao.py e test_make_carga.py).
 
 O champion que os servidores servem vem de `store_do_champion`. Por padrão é o champion
 guardado de `curso_mlops.demonstracao`, registrado num SQLite novo em segundos (o mesmo OLS e a
