@@ -400,8 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"aviso: escutando em {args.host}, fora desta máquina. Ponha um proxy com HTTPS na "
               "frente (README, 'Além de uma máquina').", file=sys.stderr)
 
-    print(f"Servindo {descricao} ({store.descrever(uri)}) em http://{args.host}:{args.porta}, com "
-          f"{args.trabalhadores} trabalhador(es); Ctrl+C para parar.")
+    print(f"Servindo {descricao} em http://{args.host}:{args.porta}, com {args.trabalhadores} "
+          f"trabalhador(es); Ctrl+C para parar.")
+    print(f"Store: {store.descrever(uri)}")
     limite = f"{args.limite_corpo:,}".replace(",", ".")
     prazo = f"prazo de {args.prazo:g} s por pedido" if args.prazo else "sem prazo por pedido"
     print(f"Limites: corpo até {limite} bytes, JSON até {args.profundidade} níveis, {prazo}.")
