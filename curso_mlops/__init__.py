@@ -21,7 +21,6 @@ Módulos:
     camada     a camada de produção: um middleware ASGI na frente do app de previsão do MLflow
     producao   o servidor de produção (make serve-producao) e o app no processo (aula 09)
     carga      o teste de carga (make carga): clientes simultâneos, percentis, gráfico
-    medidas    cronômetro e percentis, os mesmos no make bench e no make carga
     demonstracao  um champion guardado igual ao do curso, em segundos (testes, make carga)
 """
 

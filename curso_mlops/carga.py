@@ -10,8 +10,8 @@ segundos (os pedidos em andamento ainda terminam, cada um com prazo de `PRAZO_DO
 Antes de medir, cada cliente abre a sua conexão com alguns pedidos que não contam.
 
 Por nível: pedidos feitos, respostas 200, erros (por status ou por exceção), vazão (respostas
-por segundo) e a latência de cada resposta (p50, p95 e p99, em ms, por `curso_mlops.medidas`,
-o mesmo cálculo do `make bench`).
+por segundo) e a latência de cada resposta (p50, p95 e p99, em ms, por `curso_mlops.cronometro`,
+o mesmo cálculo do `make bench` e da aula 06).
 
 **A ferramenta.** Um cliente próprio, pequeno, sobre o `asyncio` e o `aiohttp` (que já vem com
 o MLflow), e não o locust: o locust instala 11 MB de pacotes (gevent, Flask, ZeroMQ...),
@@ -32,7 +32,7 @@ import time
 from collections import Counter
 from urllib.parse import urlparse
 
-from . import medidas
+from . import cronometro
 
 NIVEIS = (1, 4, 16, 64)
 PEDIDOS_POR_NIVEL = 3000
@@ -101,7 +101,7 @@ async def _nivel(url: str, clientes: int, pedidos: int, segundos: float, corpo: 
              "erros_por_tipo": dict(sorted(erros.items())), "segundos": round(duracao, 3),
              "vazao": round(ok / duracao, 1) if duracao > 0 else 0.0}
     if latencias:
-        nivel.update({f"{k}_ms": v for k, v in medidas.resumo(latencias, casas=2).items()})
+        nivel.update({f"{k}_ms": round(v, 2) for k, v in cronometro.resumo(latencias).items()})
     return nivel
 
 
@@ -161,7 +161,7 @@ def tabela(configuracoes: list[dict]) -> str:
               f"{'-' * 28} {'-' * 5} {'-' * 8} {'-' * 8} {'-' * 8} {'-' * 8} {'-' * 10} {'-' * 6}"]
     for config in configuracoes:
         for nivel in config["niveis"]:
-            latencias = " ".join(f"{nivel.get(f'p{p}_ms', float('nan')):>8.2f}" for p in medidas.PERCENTIS)
+            latencias = " ".join(f"{nivel.get(f'p{p}_ms', float('nan')):>8.2f}" for p in (50, 95, 99))
             linhas.append(f"{NOMES.get(config['servidor'], config['servidor']):<28} "
                           f"{config['trabalhadores']:>5} {nivel['clientes']:>8} {latencias} "
                           f"{nivel['vazao']:>10.0f} {nivel['erros']:>6}")

@@ -14,9 +14,10 @@ registrado como `tempo_entrega` com o alias `champion`. Os passos são os da aul
    antes da data de corte da aula 02 (2025-08-01);
 2. o OLS com a API de fórmulas do statsmodels, logado com `mlflow.statsmodels.log_model` e
    registrado como versão base (`tipo = base`);
-3. o `ModeloGuardado` com a faixa do treino ± 20% (a margem da aula 06), logado com
-   `mlflow.pyfunc.log_model` (o código do guarda vai junto, em `code_paths`), registrado como
-   versão guardada (`tipo = guardado`, `versao_base`) e promovido a `champion`.
+3. o `ModeloGuardado` com a faixa do treino ± 20% (a margem da aula 05), logado com
+   `guarda.log_model` (os dois sabores da aula 05; o código do guarda vai junto, em
+   `code_paths`), registrado como versão guardada (`tipo = guardado`, `versao_base`) e
+   promovido a `champion`.
 
 Os coeficientes são os do curso (mesmos dados, mesma limpeza, mesmo corte): a 20 km, ~34,3 min.
 Nada acontece na importação; nada muda no store global do MLflow deste processo.
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from . import nomes
 
 DATA_DE_CORTE = "2025-08-01"  # a da aula 02
-MARGEM_FAIXA = 0.2            # a da aula 06
+MARGEM_FAIXA = 0.2            # a da aula 05
 FORMULA = "tempo_entrega ~ distancia"
 
 
@@ -96,7 +97,7 @@ def registrar_champion(uri: str, aluno: str = "", alias: str = "champion") -> st
 
     experimento = store.garantir_experimento(nomes.experimento(aluno), uri)
     cliente = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    # O aviso do CloudPickle é o que a aula 06 explica. (Sem input_example: sem a validação dele,
+    # O aviso do CloudPickle é o que a aula 05 explica. (Sem input_example: sem a validação dele,
     # que carregaria cada modelo de novo só para conferir.)
     silenciar = logging.getLogger("mlflow")
     nivel = silenciar.level
@@ -117,7 +118,7 @@ def registrar_champion(uri: str, aluno: str = "", alias: str = "champion") -> st
                 mlflow.set_tags({"etapa": "guarda", "origem": "demonstracao",
                                  "versao_base": str(base.version)})
                 with tempfile.TemporaryDirectory() as pasta:
-                    info = mlflow.pyfunc.log_model(
+                    info = guarda.log_model(  # os dois sabores, como na aula 05
                         name="model", python_model=guardado,
                         artifacts={guarda.ARTEFATO_BASE: f"models:/{modelo}/{base.version}"},
                         code_paths=[guarda.codigo_para_o_modelo(pasta)],

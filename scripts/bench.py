@@ -14,7 +14,7 @@ O servidor é o mesmo da aula (`mlflow models serve --env-manager local`, via
 `curso_mlops.servidor.ServidorDeModelo`), numa porta livre. Mede:
 
 - REST, 1 linha: mediana (p50), p95 e p99 de N chamadas seguidas, numa conexão reaproveitada
-  (o que o `make carga` mede com 1 cliente; os percentis são os de `curso_mlops.medidas`);
+  (o que o `make carga` mede com 1 cliente; os percentis são os de `curso_mlops.cronometro`);
 - REST, lote: uma chamada com L linhas (`dataframe_split`), em linhas por segundo;
 - no processo: o `predict` do mesmo modelo (pyfunc) com 1 linha (p50/p95) e com L linhas;
 - a razão REST / processo, para 1 linha (medianas) e para o lote.
@@ -39,7 +39,7 @@ RAIZ = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(RAIZ))
 
 from curso_mlops import notebooks as nbs  # noqa: E402
-from curso_mlops.medidas import cronometrar, resumo  # noqa: E402 – o mesmo cálculo do make carga
+from curso_mlops.cronometro import cronometrar, resumo  # noqa: E402 – o mesmo cálculo da aula 06 e do make carga
 from curso_mlops import servidor as srv  # noqa: E402
 from curso_mlops import store  # noqa: E402
 

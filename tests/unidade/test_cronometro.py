@@ -1,9 +1,9 @@
-"""Cronômetro e percentis (curso_mlops.medidas), os mesmos no make bench e no make carga."""
+"""Cronômetro e percentis (curso_mlops.cronometro), os mesmos na aula 06, no make bench e no make carga."""
 
 import numpy as np
 import pytest
 
-from curso_mlops import medidas
+from curso_mlops import cronometro as medidas
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 200, 1001])
@@ -25,8 +25,8 @@ def test_cronometrar_conta_so_as_medidas():
     assert len(tempos) == 5 and len(chamadas) == 7 and all(t >= 0 for t in tempos)
 
 
-def test_percentil_sem_valores_ou_fora_da_faixa():
+def test_sem_valores_ou_sem_medidas():
     with pytest.raises(ValueError):
         medidas.percentil([], 50)
     with pytest.raises(ValueError):
-        medidas.percentil([1.0], 101)
+        medidas.cronometrar(lambda: None, vezes=0)
