@@ -3,6 +3,8 @@
 #
 #   make run        executa o curso inteiro com papermill, no store do curso
 #   make test       todos os testes: unidades, contratos de dados, estrutura, nbval, ponta a ponta
+#   make test-py313 o curso e o nbval estrito sob o Python 3.13 do Debian 13, num chroot (root;
+#                   RECONSTRUIR=1 refaz o chroot; README, "Testes")
 #   make lab        JupyterLab em notebooks/
 #   make ui         MLflow UI em http://127.0.0.1:5000, mostrando o store do curso
 #   make serve      serve models:/tempo_entrega@champion em http://127.0.0.1:5299 (o curl da aula)
@@ -31,7 +33,7 @@ OPCOES_CARGA ?=
 # Os programas do .venv (mlflow, uvicorn, jupyter) vêm antes no PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lab ui serve bench serve-producao carga notebooks capturas data readme clean venv
+.PHONY: run test test-py313 lab ui serve bench serve-producao carga notebooks capturas data readme clean venv
 
 venv: $(STAMP)
 
@@ -51,6 +53,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Não usa o .venv desta máquina: o script cria um .venv próprio, dentro do chroot.
+test-py313:
+	scripts/testar_outro_python.sh $(if $(RECONSTRUIR),--reconstruir)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
