@@ -1,7 +1,8 @@
-"""O servidor de tracking da turma (curso_mlops.servidor_tracking, make server/server-stop/server-auth).
+"""O servidor de tracking da turma (curso_mlops.servidor_tracking): configuração, linha de
+comando, ambiente do processo e o arquivo pid, sem subir servidor nenhum.
 
-Os testes de unidade conferem a linha de comando, o ini do basic-auth e cada caminho de erro;
-o último sobe um servidor de verdade em segundo plano, com arquivo pid, e o para.
+Subir de verdade (make server / server-stop) está em tests/turma/test_make_server.py; os
+segredos e o ini do basic-auth, em test_basic_auth.py.
 """
 
 import json
@@ -91,36 +92,6 @@ def test_esconder_senha():
     assert st.esconder_senha("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
 
 
-@pytest.mark.parametrize("ambiente, faltam", [
-    ({}, ["MLFLOW_FLASK_SERVER_SECRET_KEY", "MLFLOW_AUTH_ADMIN_PASSWORD"]),
-    ({"MLFLOW_FLASK_SERVER_SECRET_KEY": SEGREDO}, ["MLFLOW_AUTH_ADMIN_PASSWORD"]),
-    ({"MLFLOW_AUTH_ADMIN_PASSWORD": SENHA, "MLFLOW_FLASK_SERVER_SECRET_KEY": " "},
-     ["MLFLOW_FLASK_SERVER_SECRET_KEY"]),
-])
-def test_sem_segredo_ou_senha_nao_sobe(ambiente, faltam):
-    with pytest.raises(st.ErroDoServidorDeTracking) as erro:
-        st.conferir_segredos_auth(ambiente)
-    mensagem = str(erro.value)
-    assert "não tem senha padrão" in mensagem
-    for variavel in faltam:
-        assert f"export {variavel}=" in mensagem
-
-
-def test_senha_fraca_ou_segredo_curto():
-    with pytest.raises(st.ErroDoServidorDeTracking, match="o mínimo é 12"):
-        st.conferir_segredos_auth({"MLFLOW_FLASK_SERVER_SECRET_KEY": SEGREDO,
-                                   "MLFLOW_AUTH_ADMIN_PASSWORD": "curta"})
-    with pytest.raises(st.ErroDoServidorDeTracking, match="contém o nome do usuário"):
-        st.conferir_segredos_auth({"MLFLOW_FLASK_SERVER_SECRET_KEY": SEGREDO,
-                                   "MLFLOW_AUTH_ADMIN_PASSWORD": "Admin-Forte-Curso-9"})
-    with pytest.raises(st.ErroDoServidorDeTracking, match="curto demais"):
-        st.conferir_segredos_auth({"MLFLOW_FLASK_SERVER_SECRET_KEY": "abc",
-                                   "MLFLOW_AUTH_ADMIN_PASSWORD": SENHA})
-    assert st.conferir_segredos_auth({"MLFLOW_FLASK_SERVER_SECRET_KEY": SEGREDO,
-                                      "MLFLOW_AUTH_ADMIN_PASSWORD": SENHA,
-                                      "MLFLOW_AUTH_ADMIN_USERNAME": "docente"}) == ("docente", SENHA)
-
-
 @pytest.mark.filterwarnings("ignore:starlette.middleware.wsgi is deprecated")
 def test_ini_do_basic_auth_e_lido_pelo_mlflow(tmp_path, monkeypatch):
     """O ini gerado é o que o MLflow 3.17 lê, sem a senha; a senha vem da variável."""
@@ -153,12 +124,68 @@ def test_sem_auth_nao_ha_ini(tmp_path):
     assert not config.arquivo_config_auth.exists()
 
 
+
 # -- arquivo pid ---------------------------------------------------------------------------
 def test_parar_sem_arquivo_pid_recusa(tmp_path):
     config = _config(tmp_path)
     with pytest.raises(st.ErroDoServidorDeTracking, match="não existe. Nada foi parado"):
         st.parar_pelo_pid(config)
     assert "Nenhum servidor" in st.situacao(config)
+
+
+def _falso_servidor(*extras):
+    """Um processo cuja linha de comando tem "mlflow", como a do servidor (sem subir o MLflow)."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "mlflow", "server",
+                             *extras], start_new_session=True)
+
+
+def test_arquivo_pid_guarda_a_identidade_e_para_o_grupo(tmp_path):
+    """O que `make server` grava (processos.identidade) é o que `make server-stop` confere."""
+    from curso_mlops import processos
+
+    config = _config(tmp_path)
+    config.pasta.mkdir()
+    servidor = _falso_servidor()
+    try:
+        registro = {**processos.identidade(servidor.pid), "url": config.url}
+        config.arquivo_pid.write_text(json.dumps(registro))
+        assert {"pid", "criado_em", "comando"} <= set(st.ler_pid(config))
+        assert "Servidor rodando" in st.situacao(config)
+        assert st.parar_pelo_pid(config, prazo=5) == f"Servidor de tracking parado (pid {servidor.pid}, {config.url})."
+        assert servidor.wait(timeout=10) is not None
+        assert not config.arquivo_pid.exists()
+    finally:
+        if servidor.poll() is None:
+            servidor.kill()
+            servidor.wait()
+
+
+def test_depois_de_reiniciar_o_pid_reaproveitado_nao_e_parado(tmp_path):
+    """Depois de reiniciar a máquina, o PID do arquivo é de outro processo, criado em outra hora,
+    mesmo que ele também rode o MLflow: `make server-stop` recusa e não o mata."""
+    from curso_mlops import processos
+
+    config = _config(tmp_path)
+    config.pasta.mkdir()
+    outro = _falso_servidor("--outro")
+    try:
+        antigo = {**processos.identidade(outro.pid), "url": config.url}
+        antigo["criado_em"] -= 7200  # o servidor de antes de reiniciar foi criado 2 h antes
+        config.arquivo_pid.write_text(json.dumps(antigo))
+        assert "é velho" in st.situacao(config)
+        with pytest.raises(st.ErroDoServidorDeTracking, match="já não é o servidor.*Nada foi parado"):
+            st.parar_pelo_pid(config)
+        assert outro.poll() is None, "o outro processo foi morto"
+        assert not config.arquivo_pid.exists()
+    finally:
+        outro.kill()
+        outro.wait()
+
+
+def test_o_arquivo_pid_nao_guarda_a_senha_do_banco(tmp_path):
+    linha = "python -m mlflow server --backend-store-uri postgresql://curso:segredo@db:5432/mlflow"
+    assert st._esconder_senhas(linha) == ("python -m mlflow server --backend-store-uri "
+                                          "postgresql://curso:***@db:5432/mlflow")
 
 
 def test_parar_com_arquivo_pid_velho_recusa_e_apaga(tmp_path):
@@ -203,39 +230,13 @@ def test_porta_ocupada(tmp_path):
     with socket.socket() as ocupante:
         ocupante.bind(("127.0.0.1", 0))
         ocupante.listen()
-        config = _config(tmp_path, porta=ocupante.getsockname()[1])
-        with pytest.raises(st.ErroDoServidorDeTracking, match="já está em uso"):
+        porta = ocupante.getsockname()[1]
+        config = _config(tmp_path, porta=porta)
+        with pytest.raises(st.ErroDoServidorDeTracking) as erro:
             st.iniciar_em_segundo_plano(config, ambiente={"PATH": os.environ["PATH"]})
+    assert str(erro.value).startswith(f"A porta {porta} já está em uso em 127.0.0.1")
+    assert f"`make server PORTA_SERVIDOR={porta + 1}`" in str(erro.value)
     assert not config.arquivo_pid.exists()
-
-
-# -- o script e o make ------------------------------------------------------------------------
-def _sem_segredos():
-    return {k: v for k, v in os.environ.items()
-            if k not in ("MLFLOW_FLASK_SERVER_SECRET_KEY", "MLFLOW_AUTH_ADMIN_PASSWORD")}
-
-
-def test_script_auth_sem_segredos_recusa(tmp_path, rodar_script):
-    resultado = rodar_script(["scripts/servidor_tracking.py", "--pasta", tmp_path / "srv",
-                              "iniciar", "--auth", "--porta", st.porta_livre()], env=_sem_segredos())
-    assert resultado.returncode == 1
-    assert "não tem senha padrão" in resultado.stderr
-    assert "MLFLOW_AUTH_ADMIN_PASSWORD" in resultado.stderr
-    assert not (tmp_path / "srv" / st.ARQUIVO_PID).exists()
-
-
-def test_make_server_auth_sem_segredos_recusa(raiz):
-    import shutil
-
-    if shutil.which("make") is None:
-        pytest.skip("make não está instalado")
-    ambiente = _sem_segredos()
-    ambiente["PORTA_SERVIDOR"] = str(st.porta_livre())
-    resultado = subprocess.run(["make", "-s", "server-auth"], cwd=raiz, env=ambiente,
-                               capture_output=True, text=True, timeout=600)
-    assert resultado.returncode != 0
-    assert "não tem senha padrão" in resultado.stderr
-    assert "export MLFLOW_FLASK_SERVER_SECRET_KEY=" in resultado.stderr
 
 
 def test_script_comando_e_host(rodar_script):
@@ -247,35 +248,14 @@ def test_script_comando_e_host(rodar_script):
     assert resultado.returncode == 1 and "só em 127.0.0.1" in resultado.stderr
 
 
-@pytest.mark.lento
-def test_iniciar_em_segundo_plano_e_parar_pelo_pid(tmp_path, rodar_script):
-    """make server / make server-stop: pid, 'já está rodando', parada do grupo, nada sobra."""
-    pasta = tmp_path / "srv"
-    config = st.Configuracao(pasta=pasta, porta=st.porta_livre())
-    base = ["scripts/servidor_tracking.py", "--pasta", pasta]
-    try:
-        inicio = rodar_script([*base, "iniciar", "--porta", config.porta], timeout=180)
-        assert inicio.returncode == 0, inicio.stderr
-        assert f"export MLFLOW_TRACKING_URI={config.url}" in inicio.stdout
-        dados = json.loads(config.arquivo_pid.read_text())
-        pid = dados["pid"]
-        assert st.grupo_vivo(pid) and dados["url"] == config.url
-        assert config.arquivo_log.exists() and (pasta / "mlflow.db").exists()
+def test_script_auth_sem_segredos_recusa(tmp_path, rodar_script):
+    ambiente = {k: v for k, v in os.environ.items()
+                if k not in ("MLFLOW_FLASK_SERVER_SECRET_KEY", "MLFLOW_AUTH_ADMIN_PASSWORD")}
+    resultado = rodar_script(["scripts/servidor_tracking.py", "--pasta", tmp_path / "srv",
+                              "iniciar", "--auth", "--porta", st.porta_livre()], env=ambiente)
+    assert resultado.returncode == 1
+    assert "não tem senha padrão" in resultado.stderr
+    assert "MLFLOW_AUTH_ADMIN_PASSWORD" in resultado.stderr
+    assert not (tmp_path / "srv" / st.ARQUIVO_PID).exists()
 
-        de_novo = rodar_script([*base, "iniciar", "--porta", st.porta_livre()])
-        assert de_novo.returncode == 1 and "já está rodando" in de_novo.stderr
-        assert f"pid {pid}" in de_novo.stderr
-        assert "Servidor rodando" in rodar_script([*base, "situacao"]).stdout
 
-        parada = rodar_script([*base, "parar"], timeout=120)
-        assert parada.returncode == 0, parada.stderr
-        assert not st.grupo_vivo(pid), "sobrou processo do servidor"
-        assert not config.arquivo_pid.exists()
-        assert not st.porta_em_uso(config.porta)
-
-        outra = rodar_script([*base, "parar"])
-        assert outra.returncode == 1 and "Nada foi parado" in outra.stderr
-    finally:
-        dados = st.ler_pid(config)
-        if dados and dados.get("pid"):
-            st.parar_grupo(int(dados["pid"]), 10)

@@ -1,5 +1,8 @@
 """Um PostgreSQL descartável nesta máquina, para testar o servidor de tracking com PostgreSQL.
 
+Ferramenta dos testes (não é parte do kit): a turma de verdade usa um PostgreSQL gerenciado ou
+instalado como serviço. Sobe e para o processo por `curso_mlops.processos`.
+
     with PostgresTemporario() as banco:
         print(banco.uri)   # postgresql://postgres@127.0.0.1:<porta>/mlflow
     # aqui o servidor já parou e a pasta do cluster foi apagada
@@ -14,8 +17,9 @@ Usa os programas do pacote `postgresql` do Debian (`initdb` e `postgres`, no PAT
   pacote) ou, na falta dele, `nobody`;
 - troca durabilidade por velocidade (`fsync=off`): serve para testes, nunca para dados reais.
 
-Para a turma de verdade, use um PostgreSQL gerenciado ou instalado como serviço (README,
-"Além de uma máquina").
+Por que não o pytest-postgresql: ele chama o `pg_ctl` como o usuário atual, e o PostgreSQL
+recusa rodar como root (a CI roda como root); ele não tem como rodar o cluster como outro
+usuário.
 """
 
 from __future__ import annotations
@@ -25,10 +29,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from .servidor_tracking import grupo_vivo, porta_livre
+from curso_mlops import processos
 
 HOST = "127.0.0.1"
 BANCO = "mlflow"
@@ -78,7 +81,7 @@ class PostgresTemporario:
             raise ErroDoPostgres(
                 "PostgreSQL não encontrado (initdb). Instale o pacote do Debian: "
                 "`apt-get install -y postgresql`.")
-        self.porta = porta or porta_livre(HOST)
+        self.porta = porta or processos.porta_livre(HOST)
         self.timeout = timeout
         self.pasta: Path | None = None
         self.processo: subprocess.Popen | None = None
@@ -118,18 +121,17 @@ class PostgresTemporario:
             self._rodar([str(self.binarios / "initdb"), "-D", str(self.pasta / "dados"),
                          "-U", SUPERUSUARIO, "--auth=trust", "-E", "UTF8", "--no-locale",
                          "--no-sync"])
-            with open(self.arquivo_log, "ab") as log:
-                if usuario is not None:
-                    os.chown(self.arquivo_log, usuario.pw_uid, usuario.pw_gid)
-                self.processo = subprocess.Popen(
-                    [str(self.binarios / "postgres"), "-D", str(self.pasta / "dados"),
-                     "-p", str(self.porta), "-k", str(self.pasta),
-                     "-c", f"listen_addresses={HOST}", "-c", "fsync=off",
-                     "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                     "-c", "max_connections=60"],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    cwd=self.pasta, env=self._ambiente(), start_new_session=True,
-                    **self._como_usuario())
+            self.arquivo_log.touch()
+            if usuario is not None:
+                os.chown(self.arquivo_log, usuario.pw_uid, usuario.pw_gid)
+            self.processo = processos.iniciar(
+                [str(self.binarios / "postgres"), "-D", str(self.pasta / "dados"),
+                 "-p", str(self.porta), "-k", str(self.pasta),
+                 "-c", f"listen_addresses={HOST}", "-c", "fsync=off",
+                 "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                 "-c", "max_connections=60"],
+                log=self.arquivo_log, cwd=self.pasta, env=self._ambiente(),
+                **self._como_usuario())
             self._esperar()
             self._criar_banco()
         except BaseException:
@@ -143,21 +145,24 @@ class PostgresTemporario:
         return psycopg.connect(host=HOST, port=self.porta, user=SUPERUSUARIO, dbname=banco,
                                connect_timeout=3, autocommit=True)
 
-    def _esperar(self) -> None:
+    def _aceita_conexoes(self) -> bool:
         import psycopg
 
-        limite = time.monotonic() + self.timeout
-        while True:
-            if self.processo.poll() is not None:
-                raise ErroDoPostgres(f"O PostgreSQL terminou ao iniciar:\n{self._cauda()}")
-            try:
-                self._conectar("postgres").close()
-                return
-            except psycopg.OperationalError:
-                if time.monotonic() > limite:
-                    raise ErroDoPostgres(f"O PostgreSQL não aceitou conexões em "
-                                         f"{self.timeout:.0f} s:\n{self._cauda()}") from None
-                time.sleep(0.2)
+        try:
+            self._conectar("postgres").close()
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    def _esperar(self) -> None:
+        try:
+            processos.esperar(self._aceita_conexoes, self.processo, prazo=self.timeout,
+                              intervalo=0.2)
+        except processos.ProcessoMorreu:
+            raise ErroDoPostgres(f"O PostgreSQL terminou ao iniciar:\n{self._cauda()}") from None
+        except processos.PrazoEsgotado:
+            raise ErroDoPostgres(f"O PostgreSQL não aceitou conexões em {self.timeout:.0f} s:\n"
+                                 f"{self._cauda()}") from None
 
     def _criar_banco(self) -> None:
         conexao = self._conectar("postgres")
@@ -176,21 +181,7 @@ class PostgresTemporario:
         processo, self.processo = self.processo, None
         if processo is not None:
             # SIGINT = "fast shutdown": desconecta os clientes e para (SIGTERM esperaria por eles).
-            for sinal, prazo in ((signal.SIGINT, 30.0), (signal.SIGKILL, 10.0)):
-                try:
-                    os.killpg(processo.pid, sinal)
-                except (ProcessLookupError, PermissionError):
-                    break
-                limite = time.monotonic() + prazo
-                while time.monotonic() < limite and grupo_vivo(processo.pid):
-                    processo.poll()
-                    time.sleep(0.1)
-                if not grupo_vivo(processo.pid):
-                    break
-            try:
-                processo.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+            processos.parar(processo.pid, prazo=30.0, gentil=signal.SIGINT, processo=processo)
         if self.pasta is not None:
             shutil.rmtree(self.pasta, ignore_errors=True)
             self.pasta = None
