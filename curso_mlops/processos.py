@@ -324,11 +324,11 @@ def sinais_de_parada(gentil: int | None = None) -> list[tuple[object, bool]]:
 
 
 def parar(pgid: int, prazo: float = 15.0, gentil: int | None = None,
-          processo: subprocess.Popen | None = None) -> bool:
+          processo: subprocess.Popen | None = None, prazo_forcado: float = 5.0) -> bool:
     """Para o grupo de processos iniciado por `iniciar` (o líder tem o PID `pgid`).
 
     Primeiro o pedido gentil (SIGTERM, ou `gentil`; no Windows, `CTRL_BREAK_EVENT`), e `prazo`
-    segundos de espera; depois, à força, o que sobrou (5 s por passo). Com `processo`, recolhe
+    segundos de espera; depois, à força, o que sobrou (`prazo_forcado` segundos por passo). Com `processo`, recolhe
     o líder (sem zumbi). Devolve True se nenhum processo do grupo sobrou.
 
     No Windows não há grupo para consultar depois que o líder sai: os membros são anotados
@@ -347,7 +347,7 @@ def parar(pgid: int, prazo: float = 15.0, gentil: int | None = None,
         if not algum_vivo():
             break
         _sinalizar_grupo(pgid, sinal, membros)
-        limite = time.monotonic() + (prazo if e_gentil else 5.0)
+        limite = time.monotonic() + (prazo if e_gentil else prazo_forcado)
         while time.monotonic() < limite:
             if not algum_vivo():
                 break

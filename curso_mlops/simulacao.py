@@ -1,7 +1,9 @@
-"""Gera os dados simulados do curso de forma determinística.
+"""Gera os dados simulados do curso de forma determinística (o `make data`).
 
     python scripts/make_data.py            # reescreve data/entregas.csv e data/producao/
     python scripts/make_data.py --saida X  # escreve em outra pasta (X/entregas.csv, X/producao/)
+
+O script é só a porta de entrada; a simulação está aqui. Nada acontece na importação.
 
 As regras da simulação estão documentadas em data/README.md. Mesma semente, mesmos bytes:
 um teste regenera os arquivos numa pasta temporária e compara com os do repositório.
@@ -141,7 +143,9 @@ def gerar(saida: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    raiz = Path(__file__).resolve().parent.parent
+    from .store import raiz_do_repositorio
+
+    raiz = raiz_do_repositorio()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saida", type=Path, default=raiz / "data",
                         help="pasta de destino (padrão: data/ do repositório)")

@@ -23,8 +23,9 @@ from pathlib import Path
 
 import numpy as np  # noqa: F401 – as fórmulas podem usar np.log(...), avaliadas neste módulo
 
-RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
+from curso_mlops.store import raiz_do_repositorio
+
+RAIZ = raiz_do_repositorio()
 
 ALVO = "tempo_entrega"
 

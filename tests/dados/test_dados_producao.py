@@ -8,42 +8,25 @@ aula 02, e o champion é a regressão só com a distância que as aulas 03 e 04 
 da aula 06 não muda as previsões).
 """
 
-import ast
-import importlib.util
-
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from curso_mlops import dados, drift, modelagem
+from curso_mlops import dados, drift, modelagem, simulacao
 from curso_mlops import notebooks as nbs
-from curso_mlops.store import raiz_do_repositorio
 
 
 def _parametros(prefixo: str) -> dict:
-    """Os valores padrão da célula `parameters` de um notebook (literais Python)."""
+    """Os valores padrão da célula `parameters` de um notebook (o leitor único do pacote)."""
     caminhos = [p for p in nbs.listar() if p.name.startswith(prefixo)]
     assert len(caminhos) == 1, f"esperava um notebook {prefixo}*.ipynb em notebooks/"
-    nb = nbs.ler(caminhos[0])
-    celula = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
-    valores = {}
-    for no in ast.parse(nbs.fonte(celula)).body:
-        if isinstance(no, ast.Assign) and isinstance(no.targets[0], ast.Name):
-            try:
-                valores[no.targets[0].id] = ast.literal_eval(no.value)
-            except ValueError:
-                pass
-    return valores
+    return nbs.parametros(caminhos[0])
 
 
 def _semana_da_mudanca() -> int:
-    """A semana em que o gerador muda as regras (scripts/make_data.py, SEMANA_DA_MUDANCA)."""
-    caminho = raiz_do_repositorio() / "scripts" / "make_data.py"
-    spec = importlib.util.spec_from_file_location("make_data_do_curso", caminho)
-    modulo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(modulo)
-    return int(modulo.SEMANA_DA_MUDANCA)
+    """A semana em que o gerador muda as regras (curso_mlops.simulacao, SEMANA_DA_MUDANCA)."""
+    return int(simulacao.SEMANA_DA_MUDANCA)
 
 
 @pytest.fixture(scope="module")

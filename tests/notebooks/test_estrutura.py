@@ -1,4 +1,4 @@
-"""Estrutura dos notebooks guardados e do sumário do README."""
+"""Estrutura dos notebooks guardados e do sumário do README (sem executar nada)."""
 
 import json
 import re
@@ -146,31 +146,6 @@ def test_regra_dos_marcadores():
     assert problemas_de_marcadores({"cells": [falha]}) == [] and falha_de_proposito(falha)
     assert problemas_de_marcadores({"cells": [celula("raise ValueError", "raises-exception")]})
     assert problemas_de_marcadores({"cells": [falha, falha]})
-
-
-def test_normalizar_tira_o_que_muda_a_cada_execucao():
-    nb = {
-        "metadata": {"papermill": {"start_time": "2026-01-01", "input_path": "/home/x/a.ipynb"},
-                     "kernelspec": {"name": "python3"}, "widgets": {"estado": 1},
-                     "language_info": {"name": "python", "version": "3.11.7"}},
-        "cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"], "execution": {"x": 1},
-                                                      "papermill": {"duration": 1.2}},
-                   "outputs": [{"output_type": "stream", "name": "stdout", "text": "oi"}]}],
-        "nbformat": 4, "nbformat_minor": 4,
-    }
-    limpo = nbs.normalizar(nb)
-    assert limpo["metadata"] == {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}
-    assert limpo["cells"][0]["metadata"] == {"tags": ["parameters"]}
-    assert limpo["cells"][0]["outputs"] == nb["cells"][0]["outputs"]
-    assert limpo["nbformat_minor"] == 5 and nb["metadata"]["papermill"]  # o original não muda
-
-
-def test_titulo_le_numero_titulo_e_etapa():
-    nb = {"cells": [{"cell_type": "markdown",
-                     "source": "# 03 · Treinar e rastrear\n\n**Etapa do CRISP-DM:** modelagem\n"}]}
-    assert nbs.titulo(nb) == ("03", "Treinar e rastrear", "modelagem")
-    with pytest.raises(ValueError):
-        nbs.titulo({"cells": [{"cell_type": "markdown", "source": "Sem título"}]})
 
 
 def test_sumario_do_readme_em_dia(rodar_script):

@@ -1,10 +1,12 @@
-"""O PostgreSQL descartável dos testes (curso_mlops.postgres_local): onde acha os programas e quem o roda."""
+"""O PostgreSQL descartável dos testes (tests/turma/postgres_temporario.py): onde acha os programas,
+quem o roda e que sobe e para sem deixar processo."""
 
 import os
 
 import pytest
 
-from curso_mlops import postgres_local as pl
+from curso_mlops import processos
+from tests.turma import postgres_temporario as pl
 
 
 def _programas(pasta):
@@ -40,3 +42,20 @@ def test_como_root_roda_como_usuario_sem_privilegios():
         assert usuario is None
     else:
         assert usuario is not None and usuario.pw_uid != 0 and usuario.pw_name in ("postgres", "nobody")
+
+
+@pytest.mark.servidor
+def test_sobe_aceita_conexao_e_para_sem_sobrar_processo():
+    if pl.localizar_binarios() is None:
+        pytest.skip("PostgreSQL não instalado (apt-get install -y postgresql)")
+    import psycopg
+
+    with pl.PostgresTemporario() as banco:
+        pid = banco.processo.pid
+        with psycopg.connect(banco.uri, autocommit=True) as conexao:
+            assert conexao.execute("SELECT current_database()").fetchone() == ("mlflow",)
+        dono = processos.psutil.Process(pid).username()
+        pasta = banco.pasta
+    assert os.geteuid() != 0 or dono in ("postgres", "nobody"), "o cluster rodou como root"
+    assert not processos.grupo_vivo(pid), "sobrou processo do PostgreSQL"
+    assert not pasta.exists(), "a pasta do cluster ficou"

@@ -2,7 +2,7 @@
 
 - cada linha `mlflow server ...` do README é a que curso_mlops.servidor_tracking monta (e o
   `make server` com as mesmas variáveis chega nela);
-- o ini do basic-auth mostrado é o gerado;
+- o ini do basic-auth mostrado é o gerado (curso_mlops.basic_auth);
 - o CSV de exemplo passa no `criar_alunos.py --conferir`, e a tabela de nomes é a de
   curso_mlops.nomes;
 - as linhas do Dockerfile citadas estão no Dockerfile que o `mlflow models generate-dockerfile`
@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from curso_mlops import nomes
+from curso_mlops import basic_auth, nomes
 from curso_mlops import servidor_tracking as st
 from curso_mlops import turma
 
@@ -96,7 +96,8 @@ def test_make_server_chega_na_linha_do_readme(readme, raiz):
 
 def test_ini_do_readme_e_o_gerado(readme, raiz):
     (ini,) = _blocos(_secao(readme, "Para a turma"), "ini")
-    gerado = st.texto_config_auth(st.Configuracao(pasta=raiz / st.PASTA))
+    config = st.Configuracao(pasta=raiz / st.PASTA)
+    gerado = basic_auth.texto_config(config.permissao_padrao, config.uri_banco_auth)
     sem_comentarios = [l for l in gerado.splitlines() if l and not l.startswith("#")]
     assert ini.strip().splitlines() == [l.replace(raiz.as_posix(), "<raiz>") for l in sem_comentarios]
 

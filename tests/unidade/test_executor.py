@@ -1,25 +1,13 @@
-"""O executor do curso (scripts/run_course.py): escolhas, erros claros e nada pela metade."""
+"""O executor do curso (curso_mlops.executor): escolhas, parâmetros, ALUNO e erros de uso.
 
-import importlib.util
-import json
+Nada aqui executa um kernel: os casos que rodam notebooks de verdade estão em
+tests/notebooks/test_executor_com_kernel.py.
+"""
 
 import nbformat
 import pytest
 
-from curso_mlops import notebooks as nbs
-
-
-def _carregar_executor(raiz):
-    spec = importlib.util.spec_from_file_location("run_course", raiz / "scripts" / "run_course.py")
-    modulo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(modulo)
-    return modulo
-
-
-@pytest.fixture(scope="module")
-def executor():
-    from curso_mlops.store import raiz_do_repositorio
-    return _carregar_executor(raiz_do_repositorio())
+from curso_mlops import executor
 
 
 def _notebook(pasta, nome, celulas):
@@ -33,12 +21,11 @@ def _notebook(pasta, nome, celulas):
         nb.cells.append(celula)
     for i, celula in enumerate(nb.cells):
         celula.id = f"c{i}"
-    caminho = pasta / nome
-    nbformat.write(nb, caminho)
-    return caminho
+    nbformat.write(nb, pasta / nome)
+    return pasta / nome
 
 
-def test_escolher_por_numero_nome_ou_arquivo(executor, tmp_path):
+def test_escolher_por_numero_nome_ou_arquivo(tmp_path):
     disponiveis = [tmp_path / "00_a.ipynb", tmp_path / "01_b.ipynb", tmp_path / "02_c.ipynb"]
     assert executor.escolher([], disponiveis) == disponiveis
     assert executor.escolher(["2", "00_a", "notebooks/01_b.ipynb"], disponiveis) == disponiveis
@@ -47,85 +34,121 @@ def test_escolher_por_numero_nome_ou_arquivo(executor, tmp_path):
         executor.escolher(["07"], disponiveis)
 
 
-def test_valores_de_parametros_como_o_papermill(executor):
+def test_valores_de_parametros_como_o_papermill():
     assert [executor._valor(v) for v in ["3", "2.5", "True", "None", "abc"]] == [3, 2.5, True, None, "abc"]
 
 
-def test_tabela_de_tempos(executor):
+def test_tabela_de_tempos():
     texto = executor.tabela([("00_a", 1.25, "ok"), ("01_b", None, "ERRO")])
-    assert "00_a" in texto and "1.2s" in texto and "ERRO" in texto and texto.splitlines()[-1].startswith("total")
+    linhas = texto.splitlines()
+    assert linhas[2].split() == ["00_a", "1.2s", "ok"]
+    assert linhas[3].split() == ["01_b", "-", "ERRO"]
+    assert linhas[-1].split() == ["total", "1.2s"]
 
 
-def test_notebook_desconhecido_sai_com_2(rodar_script):
-    resultado = rodar_script(["scripts/run_course.py", "99_nao_existe"])
-    assert resultado.returncode == 2
-    assert "notebook desconhecido: '99_nao_existe'" in resultado.stderr
-    assert "00_entender_o_negocio" in resultado.stderr
+def _main(capsys, *args):
+    codigo = executor.main([str(a) for a in args])
+    saida = capsys.readouterr()
+    return codigo, saida.out, saida.err
 
 
-def test_parametro_desconhecido_sai_com_2(rodar_script):
-    resultado = rodar_script(["scripts/run_course.py", "00", "-p", "NAO_EXISTE", "1"])
-    assert resultado.returncode == 2 and "parâmetro desconhecido: 'NAO_EXISTE'" in resultado.stderr
+def test_notebook_desconhecido_sai_com_2(capsys):
+    codigo, _, erro = _main(capsys, "99_nao_existe")
+    assert codigo == 2
+    assert "notebook desconhecido: '99_nao_existe'" in erro
+    assert "00_entender_o_negocio" in erro
 
 
-def test_in_place_nao_aceita_parametros(rodar_script):
-    resultado = rodar_script(["scripts/run_course.py", "--in-place", "-p", "X", "1"])
-    assert resultado.returncode == 2 and "--in-place" in resultado.stderr
+def test_parametro_desconhecido_sai_com_2(capsys):
+    codigo, _, erro = _main(capsys, "00", "-p", "NAO_EXISTE", "1")
+    assert codigo == 2 and "parâmetro desconhecido: 'NAO_EXISTE'" in erro
+    assert "Parâmetros dos notebooks escolhidos: ALUNO, " in erro
 
 
-def test_fresh_e_tracking_uri_sao_exclusivos(rodar_script):
-    resultado = rodar_script(["scripts/run_course.py", "--fresh", "--tracking-uri", "sqlite:///x.db"])
-    assert resultado.returncode == 2
+def test_in_place_nao_aceita_parametros(capsys):
+    codigo, _, erro = _main(capsys, "--in-place", "-p", "X", "1")
+    assert codigo == 2
+    assert erro.startswith("erro: --in-place não aceita -p nem --aluno")
 
 
-def test_falha_diz_notebook_celula_e_erro_e_nao_estraga_o_guardado(tmp_path, rodar_script):
+def test_fresh_e_tracking_uri_sao_exclusivos(capsys):
+    codigo, _, erro = _main(capsys, "--fresh", "--tracking-uri", "sqlite:///x.db")
+    assert codigo == 2
+    assert erro.strip() == ("erro: use --fresh ou --tracking-uri, não os dois: --fresh já é um "
+                            "store novo e temporário.")
+
+
+def test_in_place_nao_aceita_aluno(capsys):
+    codigo, _, erro = _main(capsys, "--in-place", "--aluno", "ana")
+    assert codigo == 2 and "--aluno" in erro
+
+
+# -- ALUNO: `--aluno NOME` = `-p ALUNO NOME`, conferido por curso_mlops.nomes ------------------
+
+def test_pedido_do_aluno_vem_da_opcao_do_p_ou_da_variavel():
+    assert executor.pedido_do_aluno("ana", [], {}) == ("ana", "--aluno")
+    assert executor.pedido_do_aluno(None, [("ALUNO", "bia")], {}) == ("bia", "-p")
+    assert executor.pedido_do_aluno(None, [], {"ALUNO": "carla"}) == ("carla", "ALUNO")
+    assert executor.pedido_do_aluno(None, [], {}) == ("", "")
+    assert executor.pedido_do_aluno("", [], {"ALUNO": "carla"}) == ("", "")  # vazio explícito vence
+
+
+@pytest.mark.parametrize("opcao, pedidos, ambiente, trecho", [
+    ("Ana", [], {}, "--aluno: ALUNO='Ana' não é um nome válido"),
+    (None, [("ALUNO", "a_b")], {}, "-p: ALUNO='a_b'"),
+    (None, [], {"ALUNO": "joão"}, "a variável de ambiente ALUNO: ALUNO='joão'"),
+    ("ana", [("ALUNO", "bia")], {}, "não os dois"),
+    (None, [("ALUNO", "ana"), ("ALUNO", "bia")], {}, "mais de uma vez"),
+])
+def test_aluno_invalido_sai_com_2(opcao, pedidos, ambiente, trecho):
+    with pytest.raises(executor.ErroDoExecutor) as erro:
+        executor.pedido_do_aluno(opcao, pedidos, ambiente)
+    assert erro.value.codigo == 2 and trecho in str(erro.value)
+
+
+def test_declarados_le_a_celula_como_python(tmp_path):
+    """Um `=` no comentário não esconde o parâmetro (o inspect do papermill se perderia)."""
+    caminho = _notebook(tmp_path, "00_a.ipynb", [
+        'ALUNO = ""  # o seu nome, ex.: ana; vazio = os nomes da aula\n'
+        "N: int = 3\nA, B = 1, 2\nimport os\nfor i in range(2):\n    INTERNO = i",
+        "print(ALUNO)"])
+    assert executor.declarados(caminho) == {"ALUNO", "N", "A", "B"}
+    sem_parametros = _notebook(tmp_path, "01_b.ipynb", [])
+    assert executor.declarados(sem_parametros) == set()
+
+
+def test_parametro_vai_so_para_quem_declara(tmp_path):
+    a = _notebook(tmp_path, "00_a.ipynb", ["NOME = 'x'\nN = 1", "print(NOME)"])
+    b = _notebook(tmp_path, "01_b.ipynb", ["OUTRO = 1", "print(OUTRO)"])
+    parametros = executor.parametros_por_notebook([a, b], [("NOME", "turma-b"), ("N", "2")])
+    assert parametros == {a: {"NOME": "turma-b", "N": 2}, b: {}}
+
+
+def test_aluno_e_sempre_texto(tmp_path):
+    caminho = _notebook(tmp_path, "00_a.ipynb", ["ALUNO = ''\nN = 1", "print(ALUNO)"])
+    parametros = executor.parametros_por_notebook([caminho], [("ALUNO", "2025"), ("N", "2025")])
+    assert parametros[caminho] == {"ALUNO": "2025", "N": 2025}
+
+
+def test_aluno_sem_notebook_que_declare(tmp_path, capsys):
     pasta = tmp_path / "notebooks"
     pasta.mkdir()
-    bom = _notebook(pasta, "00_bom.ipynb", ["VALOR = 1", "print(VALOR * 2)"])
-    ruim = _notebook(pasta, "01_ruim.ipynb", ["LIMITE = 3", "x = 1", "raise ValueError('quebrou de propósito')"])
-    original = ruim.read_bytes()
-    resultado = rodar_script(["scripts/run_course.py", "--pasta-notebooks", pasta, "--saida",
-                              tmp_path / "saida", "--in-place", "--fresh"])
-    assert resultado.returncode == 1
-    erros = [l for l in resultado.stderr.splitlines() if l.startswith("erro:")]
-    assert len(erros) == 1
-    assert "01_ruim.ipynb" in erros[0] and "[3]" in erros[0]
-    assert "ValueError: quebrou de propósito" in erros[0]
-    assert ruim.read_bytes() == original, "o notebook guardado foi alterado"
-    assert not list(pasta.glob(".*.tmp")), "sobrou um arquivo temporário"
-    assert (tmp_path / "saida" / "01_ruim.ipynb").exists()
-    # O que rodou antes da falha foi atualizado, normalizado.
-    executado = nbs.ler(bom)
-    assert "".join(executado["cells"][2]["outputs"][0]["text"]) == "2\n"
-    assert "papermill" not in executado["metadata"]
-    assert "ERRO" in resultado.stdout and "atualizado" in resultado.stdout
+    _notebook(pasta, "00_a.ipynb", ["N = 1", "print(N)"])
+    base = ["--pasta-notebooks", pasta, "--saida", tmp_path / "saida", "--fresh"]
+    codigo, _, erro = _main(capsys, *base, "--aluno", "Ana Maria")
+    assert codigo == 2 and "Tente 'ana-maria'" in erro
+    codigo, _, erro = _main(capsys, *base, "--aluno", "ana")
+    assert codigo == 2 and "nenhum notebook escolhido declara o parâmetro ALUNO" in erro
 
 
-def test_parametro_chega_so_a_quem_declara(tmp_path, rodar_script):
-    pasta = tmp_path / "notebooks"
-    pasta.mkdir()
-    _notebook(pasta, "00_a.ipynb", ["NOME = 'x'", "print('nome:', NOME)"])
-    _notebook(pasta, "01_b.ipynb", ["OUTRO = 1", "print('outro:', OUTRO)"])
-    resultado = rodar_script(["scripts/run_course.py", "--pasta-notebooks", pasta, "--saida",
-                              tmp_path / "saida", "--fresh", "-p", "NOME", "turma-b"])
-    assert resultado.returncode == 0, resultado.stderr
-    a, b = nbs.ler(tmp_path / "saida" / "00_a.ipynb"), nbs.ler(tmp_path / "saida" / "01_b.ipynb")
-    assert "nome: turma-b" in json.dumps(a)
-    assert "NOME" not in json.dumps(b) and "outro: 1" in json.dumps(b)
+def test_substituir_guardado_e_atomico_e_normaliza(tmp_path):
+    from curso_mlops import notebooks as nbs
 
-
-def test_erro_esperado_com_a_tag_raises_exception_nao_para_o_curso(tmp_path, rodar_script):
-    pasta = tmp_path / "notebooks"
-    pasta.mkdir()
-    caminho = _notebook(pasta, "00_esperado.ipynb", ["X = 1", "raise ValueError('de propósito')", "print('depois')"])
-    nb = nbformat.read(caminho, as_version=4)
-    nb.cells[2].metadata["tags"] = ["raises-exception"]
-    nbformat.write(nb, caminho)
-    resultado = rodar_script(["scripts/run_course.py", "--pasta-notebooks", pasta, "--saida",
-                              tmp_path / "saida", "--fresh", "--in-place"])
-    assert resultado.returncode == 0, resultado.stderr
-    executado = nbs.ler(caminho)
-    saidas = [c.get("outputs", []) for c in executado["cells"] if c["cell_type"] == "code"]
-    assert saidas[1][0]["output_type"] == "error" and saidas[1][0]["ename"] == "ValueError"
-    assert "".join(saidas[2][0]["text"]) == "depois\n"
-    assert not [c for c in executado["cells"] if "papermill-error-cell-tag" in c["metadata"].get("tags", [])]
+    guardado = _notebook(tmp_path, "00_a.ipynb", ["X = 1"])
+    executado = tmp_path / "executado.ipynb"
+    nb = nbs.ler(guardado)
+    nb.metadata["papermill"] = {"duration": 1.0}
+    nbs.escrever(nb, executado)
+    executor.substituir_guardado(executado, guardado)
+    assert "papermill" not in nbs.ler(guardado).metadata
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -271,7 +271,7 @@ def test_windows_parar_manda_ctrl_break_e_depois_mata_lider_e_filhos(windows, mo
         enviados.append((pid, sinal))
 
     windows.os.kill = kill
-    assert processos.parar(100, prazo=0.2) is True
+    assert processos.parar(100, prazo=0.2, prazo_forcado=0.2) is True
     assert enviados == [(100, 1)]
     assert lider.pedidos == ["terminate", "kill"] and filho.pedidos == ["terminate", "kill"]
 
@@ -292,7 +292,7 @@ def test_windows_filho_que_sobra_ao_lider_tambem_para(windows, monkeypatch):
         lider._vivo = False
 
     windows.os.kill = kill
-    assert processos.parar(200, prazo=0.2) is True
+    assert processos.parar(200, prazo=0.2, prazo_forcado=0.2) is True
     assert filho.pedidos == ["terminate", "kill"]
 
 

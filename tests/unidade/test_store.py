@@ -101,20 +101,6 @@ def test_criar_banco_novo_nao_suja_o_stderr(tmp_path):
     assert (tmp_path / "novo.db").exists() and not (tmp_path / "mlruns").exists()
 
 
-def test_importar_o_pacote_nao_faz_nada(tmp_path):
-    """Sem efeitos na importação: nenhum arquivo criado, nenhuma variável alterada."""
-    codigo = (
-        "import os; antes = dict(os.environ);"
-        "import curso_mlops, curso_mlops.store, curso_mlops.dados, curso_mlops.notebooks;"
-        "assert dict(os.environ) == antes, 'o ambiente mudou'"
-    )
-    ambiente = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    resultado = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True,
-                               cwd=tmp_path, env=ambiente, timeout=120)
-    assert resultado.returncode == 0, resultado.stderr
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_banco_relativo_resolve_na_pasta_de_trabalho(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert store.pasta_de_artefatos("sqlite:///meu.db") == tmp_path / "mlartifacts"

@@ -1,18 +1,13 @@
 """O treino empacotado do MLproject (scripts/treinar.py): parâmetros ruins, mensagens claras."""
 
-import importlib.util
-
 import pytest
 
 
 @pytest.fixture(scope="module")
-def treinar(raiz=None):
-    from curso_mlops.store import raiz_do_repositorio
+def treinar():
+    from scripts import treinar
 
-    spec = importlib.util.spec_from_file_location("treinar", raiz_do_repositorio() / "scripts" / "treinar.py")
-    modulo = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(modulo)
-    return modulo
+    return treinar
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +48,9 @@ def test_data_de_corte_ruim(treinar, corte, trecho):
         treinar.preparar(dados.caminho_dados("entregas.csv"), corte)
 
 
-def test_linha_de_comando_sai_com_2_e_uma_linha(rodar_script, tmp_path):
-    resultado = rodar_script(["scripts/treinar.py", "--dados", tmp_path / "sumiu.csv"])
-    assert resultado.returncode == 2
-    assert resultado.stderr.strip().startswith("erro: arquivo de dados não encontrado: sumiu.csv")
-    resultado = rodar_script(["scripts/treinar.py", "--formula", "tempo_entrega ~ km"])
-    assert resultado.returncode == 2 and "termo desconhecido" in resultado.stderr
+def test_linha_de_comando_sai_com_2_e_uma_linha(treinar, tmp_path, capsys):
+    assert treinar.main(["--dados", str(tmp_path / "sumiu.csv")]) == 2
+    assert capsys.readouterr().err.strip() == ("erro: arquivo de dados não encontrado: sumiu.csv "
+                                               "(os dados do curso ficam em data/).")
+    assert treinar.main(["--formula", "tempo_entrega ~ km"]) == 2
+    assert "termo desconhecido" in capsys.readouterr().err

@@ -64,39 +64,53 @@ def test_credenciais_do_admin_vem_do_ambiente():
         turma.credenciais_do_admin({})
 
 
-def test_script_confere_o_csv(tmp_path, rodar_script):
+def _criar_alunos(capsys, *args):
+    from scripts import criar_alunos
+
+    codigo = criar_alunos.main([str(a) for a in args])
+    saida = capsys.readouterr()
+    return codigo, saida.out, saida.err
+
+
+def test_script_confere_o_csv(tmp_path, capsys):
     bom = tmp_path / "turma.csv"
     bom.write_text(f"aluno,senha\nana,{SENHA_A}\nbia,{SENHA_B}\n", encoding="utf-8")
-    resultado = rodar_script(["scripts/criar_alunos.py", bom, "--conferir"])
-    assert resultado.returncode == 0, resultado.stderr
-    assert "2 aluno(s), todos válidos: ana, bia" in resultado.stdout
-    assert SENHA_A not in resultado.stdout + resultado.stderr
+    codigo, saida, erro = _criar_alunos(capsys, bom, "--conferir")
+    assert codigo == 0, erro
+    assert saida.strip() == "turma.csv: 2 aluno(s), todos válidos: ana, bia"
+    assert SENHA_A not in saida + erro
 
     ruim = tmp_path / "ruim.csv"
     ruim.write_text(f"aluno,senha\nana,{SENHA_A}\nana,{SENHA_B}\n", encoding="utf-8")
-    resultado = rodar_script(["scripts/criar_alunos.py", ruim, "--conferir"])
-    assert resultado.returncode == 1 and "está repetido" in resultado.stderr
-    assert SENHA_B not in resultado.stderr
+    codigo, _, erro = _criar_alunos(capsys, ruim, "--conferir")
+    assert codigo == 1 and "está repetido" in erro
+    assert SENHA_B not in erro
 
-    resultado = rodar_script(["scripts/criar_alunos.py", tmp_path / "nao-existe.csv"])
-    assert resultado.returncode == 1 and "arquivo não encontrado" in resultado.stderr
+    codigo, _, erro = _criar_alunos(capsys, tmp_path / "nao-existe.csv")
+    assert codigo == 1 and "arquivo não encontrado" in erro
 
 
-def test_script_sem_servidor_ou_sem_credenciais(tmp_path, rodar_script):
-    import os
-
-    from curso_mlops.servidor_tracking import porta_livre
+def test_script_sem_servidor_ou_sem_credenciais(tmp_path, capsys, monkeypatch):
+    from curso_mlops.processos import porta_livre
 
     csv = tmp_path / "turma.csv"
     csv.write_text(f"aluno,senha\nana,{SENHA_A}\n", encoding="utf-8")
-    ambiente = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING_")}
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD", raising=False)
     url = f"http://127.0.0.1:{porta_livre()}"
-    resultado = rodar_script(["scripts/criar_alunos.py", csv, "--tracking-uri", url], env=ambiente)
-    assert resultado.returncode == 1 and "MLFLOW_TRACKING_USERNAME" in resultado.stderr
-    ambiente.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD="Uma-Senha-Qualquer-9")
-    resultado = rodar_script(["scripts/criar_alunos.py", csv, "--tracking-uri", url], env=ambiente,
-                             timeout=60)
-    assert resultado.returncode == 1 and "não responde" in resultado.stderr
-    resultado = rodar_script(["scripts/criar_alunos.py", csv, "--tracking-uri", "sqlite:///x.db"],
-                             env=ambiente)
-    assert resultado.returncode == 1 and "servidor com senha" in resultado.stderr
+    codigo, _, erro = _criar_alunos(capsys, csv, "--tracking-uri", url)
+    assert codigo == 1 and "MLFLOW_TRACKING_USERNAME" in erro
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "Uma-Senha-Qualquer-9")
+    codigo, _, erro = _criar_alunos(capsys, csv, "--tracking-uri", url)
+    assert codigo == 1 and f"O servidor {url} não responde" in erro
+    codigo, _, erro = _criar_alunos(capsys, csv, "--tracking-uri", "sqlite:///x.db")
+    assert codigo == 1 and "servidor com senha" in erro
+
+
+def test_regra_das_senhas():
+    assert turma.problema_da_senha("Vento-Azul-42-Mar", "ana") is None
+    assert turma.problema_da_senha(None) == "a senha está vazia"
+    assert turma.problema_da_senha(" Vento-Azul-42-Mar") .startswith("a senha começa ou termina")
+    assert turma.problema_da_senha("Ana-Vento-Azul-42", "ana") == "a senha contém o nome do usuário"
+    assert "mlflow" in turma.problema_da_senha("Curso-do-MLflow-42")
