@@ -263,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         parametros = parametros_por_notebook(escolhidos, pedidos)
 
         # As variáveis que estabilizam as saídas não são injetadas aqui: cada aula as fixa no
-        # próprio kernel (curso_mlops.aula), como no JupyterLab. Os kernels (e o que eles executam) veem o mesmo ALUNO que o papermill entrega.
+        # próprio kernel (curso_mlops.aula), como no JupyterLab. Os kernels (e o que eles
+        # executam) veem o mesmo ALUNO que o papermill entrega.
         if aluno:
             os.environ[PARAMETRO_ALUNO] = aluno
         else:

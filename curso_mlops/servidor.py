@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from . import processos, store
+
 # Reexportados: os notebooks importam as portas daqui (`from curso_mlops.servidor import ...`).
 from .processos import HOST, porta_disponivel, porta_em_uso, porta_livre
 

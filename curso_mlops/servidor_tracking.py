@@ -17,7 +17,8 @@ Usado por `make server`, `make server-auth` e `make server-stop` (via
 - **Rede.** Só 127.0.0.1 (ou localhost). Para a turma acessar de outras máquinas, ponha um
   proxy com HTTPS na frente (ver o README, "Além de uma máquina").
 - **Processo.** Sem os "jobs" do servidor (`MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false`, tarefas
-  de IA generativa que o curso não usa e que custariam 8 processos). Log num arquivo (`servidor/mlflow-server.log`) e, em segundo plano, um arquivo
+  de IA generativa que o curso não usa e que custariam 8 processos). Log num arquivo
+  (`servidor/mlflow-server.log`) e, em segundo plano, um arquivo
   pid (`servidor/mlflow-server.pid`) para `make server-stop` parar exatamente aquele processo
   e os filhos dele (o grupo de processos).
 

@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="pasta de destino (padrão: data/ do repositório)")
     args = parser.parse_args(argv)
     for caminho in gerar(args.saida):
-        print(f"escrito: {caminho.relative_to(args.saida.parent) if caminho.is_relative_to(args.saida.parent) else caminho}")
+        relativo = caminho.relative_to(args.saida.parent) if caminho.is_relative_to(args.saida.parent) else caminho
+        print(f"escrito: {relativo}")
     return 0
 
 

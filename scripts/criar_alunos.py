@@ -27,7 +27,6 @@ from pathlib import Path
 
 from curso_mlops import store, turma
 
-
 # Aviso interno do MLflow 3.17 ao importar o cliente do servidor; não vem do curso.
 warnings.filterwarnings("ignore", message=r"starlette\.middleware\.wsgi is deprecated")
 

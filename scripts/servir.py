@@ -10,7 +10,8 @@ Equivale a, com o .venv ativo e o store do curso,
 (executado como `python -m mlflow` do mesmo Python, sem depender do PATH) e deixa o terminal
 preso ao servidor até `Ctrl+C`. Em outro terminal, o pedido da aula:
 
-    curl http://localhost:5299/invocations -H "Content-Type: application/json" -d '{"dataframe_records": [{"distancia": 20}]}'
+    curl http://localhost:5299/invocations -H "Content-Type: application/json" \\
+        -d '{"dataframe_records": [{"distancia": 20}]}'
 
 Antes de subir, confere que o store tem o champion (senão, manda rodar `make run`) e que a
 porta está livre, com mensagens claras em vez de um erro do MLflow segundos depois. Ctrl+C ou

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.lento
 def runs_do_projeto(curso_executado):
     from mlflow.tracking import MlflowClient
 
-    cliente = MlflowClient(curso_executado["uri"])
+    cliente = MlflowClient(curso_executado.uri)
     experimento = cliente.get_experiment_by_name("tempo-entrega")
     return cliente.search_runs([experimento.experiment_id],
                                "tags.`mlflow.source.type` = 'PROJECT'",
@@ -34,7 +34,7 @@ def test_mlflow_run_registra_commit_ponto_de_entrada_e_parametros(runs_do_projet
 def test_mesmo_treino_da_aula_03_da_as_mesmas_metricas(curso_executado, runs_do_projeto):
     from mlflow.tracking import MlflowClient
 
-    cliente = MlflowClient(curso_executado["uri"])
+    cliente = MlflowClient(curso_executado.uri)
     experimento = cliente.get_experiment_by_name("tempo-entrega")
     aula_03 = cliente.search_runs([experimento.experiment_id],
                                   "tags.etapa = 'treino' and params.formula = 'tempo_entrega ~ distancia + chuva'")

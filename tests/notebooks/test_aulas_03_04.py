@@ -1,20 +1,15 @@
-"""O que as aulas 03 (treino) e 04 (avaliação) deixam no store, e como o modelo escolhido se comporta.
+"""O que as aulas 03 (treino) e 04 (avaliação) deixam no store.
 
 Usa o store do `curso_executado` (o curso inteiro rodado duas vezes num store novo): nada
-aqui executa notebook. O contrato com a aula 05 está em `test_um_unico_candidato_...`.
+aqui executa notebook. O contrato com a aula 05 está em `test_um_unico_candidato_...`; o
+comportamento do modelo escolhido, em tests/modelo/test_candidato.py.
 """
 
-import ast
-import json
 import math
-import re
 
-import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 from mlflow.entities import ViewType
-from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from curso_mlops import dados, modelagem
@@ -31,24 +26,13 @@ ARTEFATOS_OBRIGATORIOS = {"residuos.png", "resumo_do_modelo.txt", "coeficientes.
 TAG_CANDIDATO = "candidato_producao"
 
 
-def _parametros_do_notebook(nome: str) -> dict:
-    """Os valores padrão da célula `parameters` (literais Python), sem executar o notebook."""
-    nb = nbs.ler(nbs.pasta_notebooks() / nome)
-    celula = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
-    valores = {}
-    for no in ast.parse(nbs.fonte(celula)).body:
-        if isinstance(no, ast.Assign) and isinstance(no.targets[0], ast.Name):
-            valores[no.targets[0].id] = ast.literal_eval(no.value)
-    return valores
-
-
-CANDIDATOS = _parametros_do_notebook(NB03)["CANDIDATOS"]
-RUN_AUTOLOG = _parametros_do_notebook(NB03)["RUN_AUTOLOG"]
+CANDIDATOS = nbs.parametros(nbs.pasta_notebooks() / NB03)["CANDIDATOS"]
+RUN_AUTOLOG = nbs.parametros(nbs.pasta_notebooks() / NB03)["RUN_AUTOLOG"]
 
 
 @pytest.fixture(scope="module")
 def cliente(curso_executado):
-    return MlflowClient(curso_executado["uri"])
+    return MlflowClient(curso_executado.uri)
 
 
 @pytest.fixture(scope="module")
@@ -73,15 +57,6 @@ def candidato(cliente, experimento):
     marcadas = _buscar(cliente, experimento, f"tags.{TAG_CANDIDATO} = 'true'")
     assert len(marcadas) == 1, f"{len(marcadas)} runs com {TAG_CANDIDATO}='true'; deveria ser 1"
     return marcadas[0]
-
-
-@pytest.fixture(scope="module")
-def modelo_candidato(cliente, candidato):
-    saidas = candidato.outputs.model_outputs
-    assert len(saidas) == 1, "a run candidata deveria ter registrado exatamente um modelo"
-    registrado = cliente.get_logged_model(saidas[0].model_id)
-    # Carrega pelo local dos artefatos: não depende do tracking URI global do processo.
-    return mlflow.pyfunc.load_model(registrado.artifact_location)
 
 
 def test_cada_execucao_treinou_todos_os_candidatos(treinos):
@@ -201,48 +176,3 @@ def test_avaliacao_registrada_numa_run_propria(cliente, experimento, candidato):
     assert metricas["example_count"] == int(candidato.data.params["n_teste"])
     assert [i.dataset.name for i in mais_nova.inputs.dataset_inputs] == ["entregas-teste"]
     assert "diagnostico_residuos.png" in {a.path for a in cliente.list_artifacts(mais_nova.info.run_id)}
-
-
-def test_assinatura_do_candidato_so_tem_distancia(modelo_candidato):
-    assinatura = modelo_candidato.metadata.signature
-    assert assinatura is not None
-    assert assinatura.inputs.has_input_names()
-    assert assinatura.inputs.input_names() == ["distancia"]
-    assert [t.name for t in assinatura.inputs.input_types()] == ["double"]
-    assert modelo_candidato.metadata.saved_input_example_info["type"] == "dataframe"
-
-
-def test_modelo_candidato_preve_cerca_de_34_min_para_20_km(modelo_candidato):
-    previsao = modelo_candidato.predict(pd.DataFrame({"distancia": [20.0]}))
-    assert 32 <= float(np.asarray(previsao).ravel()[0]) <= 37
-
-
-def test_distancia_maior_nunca_da_tempo_menor(cliente, candidato, modelo_candidato, tmp_path):
-    prep_id = candidato.data.tags["preparacao_run_id"]
-    treino = dados.ler_csv(cliente.download_artifacts(prep_id, "dados/treino.csv", str(tmp_path)))
-    grade = np.linspace(treino["distancia"].min(), treino["distancia"].max(), 200)
-    previsto = np.asarray(modelo_candidato.predict(pd.DataFrame({"distancia": grade}))).ravel()
-    assert np.all(np.diff(previsto) >= 0), "uma distância maior deu um tempo menor"
-    assert previsto[-1] > previsto[0]
-
-
-def test_coluna_renomeada_e_recusada_com_mensagem_clara(modelo_candidato):
-    with pytest.raises(MlflowException, match=r"missing inputs.*distancia"):
-        modelo_candidato.predict(pd.DataFrame({"distancia_km": [20.0]}))
-
-
-@pytest.mark.parametrize("nome", [NB03, NB04])
-def test_saidas_sem_stderr_e_iguais_nas_duas_execucoes(curso_executado, nome):
-    """Nenhum aviso ou log no stderr, e a segunda execução no mesmo store mostra o mesmo."""
-    textos = []
-    for vez in (1, 2):
-        nb = nbs.ler(curso_executado["pasta"] / f"executados{vez}" / nome)
-        saidas = [s for c in nb["cells"] if c["cell_type"] == "code" for s in c.get("outputs", [])]
-        assert not [s for s in saidas if s.get("name") == "stderr"], f"{nome}: saída no stderr"
-        textos.append(json.dumps([s.get("text") or s.get("data", {}).get("text/plain") for s in saidas]))
-    # Só os IDs do MLflow podem mudar (o nbval os mascara do mesmo jeito).
-    assert _sem_ids(textos[0]) == _sem_ids(textos[1])
-
-
-def _sem_ids(texto: str) -> str:
-    return re.sub(r"\b(m-)?[0-9a-f]{32}\b", "ID", texto)

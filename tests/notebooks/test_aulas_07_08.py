@@ -1,25 +1,20 @@
 """O que as aulas 07 (monitoramento) e 08 (re-treino, promoção e depreciação) deixam no store.
 
 Usa o store do `curso_executado` (o curso inteiro rodado duas vezes num store novo): o estado
-conferido é o final, depois da segunda execução. Só `test_portao_reprova_...` executa um
-notebook, o 08, numa CÓPIA desse store.
+conferido é o final, depois da segunda execução. `test_portao_reprova_...` lê a sequência
+compartilhada "portao-08" (tests/notebooks/sequencias.py): a aula 08 rodada de novo, sozinha,
+numa CÓPIA do store da 1ª execução. O pedido da aula ao champion final está em
+tests/servir/test_contrato.py.
 """
 
-import ast
-import json
-import re
-import shutil
 import sqlite3
 
-import numpy as np
 import pandas as pd
 import pytest
-import requests
 from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
 from curso_mlops import notebooks as nbs
-from curso_mlops.servidor import ServidorDeModelo
 
 pytestmark = pytest.mark.lento
 
@@ -30,17 +25,9 @@ SEMANAS = list(range(1, 9))
 
 
 def _parametros(nome: str) -> dict:
-    """Os valores padrão da célula `parameters` (literais Python), sem executar o notebook."""
-    nb = nbs.ler(nbs.pasta_notebooks() / nome)
-    celula = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
-    valores = {}
-    for no in ast.parse(nbs.fonte(celula)).body:
-        if isinstance(no, ast.Assign) and isinstance(no.targets[0], ast.Name):
-            try:
-                valores[no.targets[0].id] = ast.literal_eval(no.value)
-            except ValueError:  # um valor calculado (não literal): fica o padrão abaixo
-                pass
-    return valores
+    """Os valores literais da célula `parameters` (um valor calculado fica com o padrão abaixo)."""
+    return {k: v for k, v in nbs.parametros(nbs.pasta_notebooks() / nome).items()
+            if v is not nbs.NAO_LITERAL}
 
 
 # Os nomes da aula (sem o sufixo de um aluno), se a célula não os tiver como literais.
@@ -54,7 +41,7 @@ ANTERIOR = P08["ALIAS_ROLLBACK"]
 
 @pytest.fixture(scope="module")
 def cliente(curso_executado):
-    return MlflowClient(curso_executado["uri"], registry_uri=curso_executado["uri"])
+    return MlflowClient(curso_executado.uri, registry_uri=curso_executado.uri)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +106,7 @@ def test_versoes_depreciadas_uma_por_execucao_nenhuma_em_producao(cliente):
 
 
 def test_nada_foi_apagado_alem_das_versoes_de_demonstracao(curso_executado, cliente):
-    banco = curso_executado["pasta"] / "store" / "mlflow.db"
+    banco = curso_executado.pasta / "mlflow.db"
     with sqlite3.connect(banco) as conexao:
         apagadas = [v for (v,) in conexao.execute(
             "SELECT version FROM model_versions WHERE name = ? AND current_stage = 'Deleted_Internal'",
@@ -192,116 +179,46 @@ def test_logs_de_inferencia_por_semana_com_a_versao_do_champion(cliente, monitor
     assert len(graficos) == 3 and all(p.endswith(".png") for p in graficos)
 
 
-# --- as saídas dos notebooks ---------------------------------------------------------------
-
-@pytest.mark.parametrize("nome", [NB07, NB08])
-def test_saidas_sem_stderr_e_iguais_nas_duas_execucoes(curso_executado, nome):
-    textos = []
-    for vez in (1, 2):
-        nb = nbs.ler(curso_executado["pasta"] / f"executados{vez}" / nome)
-        saidas = [s for c in nb["cells"] if c["cell_type"] == "code" for s in c.get("outputs", [])]
-        assert not [s for s in saidas if s.get("name") == "stderr"], f"{nome}: saída no stderr"
-        assert not [s for s in saidas if s["output_type"] == "error"]
-        textos.append(json.dumps(_textos(nb), ensure_ascii=False))
-    assert _sem_volateis(textos[0]) == _sem_volateis(textos[1])
-
-
-def _textos(nb: dict) -> list:
-    """O texto das saídas de cada célula, com os pedaços de stdout juntados (como o nbval faz)."""
-    resultado = []
-    for celula in nb["cells"]:
-        if celula["cell_type"] != "code":
-            continue
-        partes = []
-        for saida in celula.get("outputs", []):
-            if saida["output_type"] == "stream":
-                texto = "".join(saida["text"])
-                if partes and partes[-1][0] == saida["name"]:
-                    partes[-1] = (saida["name"], partes[-1][1] + texto)
-                else:
-                    partes.append((saida["name"], texto))
-            else:
-                partes.append((saida["output_type"], "".join(saida.get("data", {}).get("text/plain", ""))))
-        resultado.append([celula.get("id"), partes])
-    return resultado
-
-
-def _sem_volateis(texto: str) -> str:
-    """Mascara o que o nbval_sanitize.cfg mascara: IDs do MLflow e portas locais."""
-    texto = re.sub(r"\b(m-)?[0-9a-f]{32}\b", "ID", texto)
-    texto = re.sub(r"(models serve -m \S+ -p )\d+", r"\1PORTA", texto)
-    return re.sub(r"(127\.0\.0\.1|localhost):\d+", r"\1:PORTA", texto)
-
-
-# --- o servidor do champion final ----------------------------------------------------------
-
-def test_pedido_da_aula_no_servidor_do_champion_final(curso_executado):
-    with ServidorDeModelo(f"models:/{MODELO}@champion", tracking_uri=curso_executado["uri"]) as servidor:
-        resposta = requests.post(f"{servidor.url}/invocations", timeout=60,
-                                 json={"dataframe_records": [{"distancia": 20}]})
-        com_chuva = requests.post(f"{servidor.url}/invocations", timeout=60,
-                                  json={"dataframe_records": [{"distancia": 20, "chuva": 1}]})
-    assert resposta.status_code == 200, resposta.text
-    corpo = resposta.json()
-    assert list(corpo) == ["predictions"] and list(corpo["predictions"][0]) == ["0"]
-    previsto = corpo["predictions"][0]["0"]
-    assert 32 <= previsto <= 37, f"o pedido da aula deveria dar cerca de 34 min, deu {previsto}"
-    assert com_chuva.status_code == 200
-    assert 5 <= com_chuva.json()["predictions"][0]["0"] - previsto <= 10, "a chuva soma cerca de 7 min"
-
-
 # --- o portão de promoção pode reprovar ----------------------------------------------------
 
-def _copiar_store(origem, destino):
-    """Copia o banco e os artefatos e troca, no banco, os caminhos absolutos da origem pelos da cópia."""
-    shutil.copytree(origem, destino)
-    antigo, novo = str(origem), str(destino)
-    with sqlite3.connect(destino / "mlflow.db") as conexao:
-        tabelas = [t for (t,) in conexao.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for tabela in tabelas:
-            for coluna in conexao.execute(f"PRAGMA table_info('{tabela}')").fetchall():
-                nome, tipo = coluna[1], (coluna[2] or "").upper()
-                if "CHAR" in tipo or "TEXT" in tipo:
-                    conexao.execute(f'UPDATE "{tabela}" SET "{nome}" = REPLACE("{nome}", ?, ?) '
-                                    f'WHERE "{nome}" LIKE ?', (antigo, novo, f"%{antigo}%"))
-        restos = sum(conexao.execute(f'SELECT COUNT(*) FROM "{t}" WHERE "{c[1]}" LIKE ?', (f"%{antigo}%",)).fetchone()[0]
-                     for t in tabelas for c in conexao.execute(f"PRAGMA table_info('{t}')").fetchall()
-                     if "CHAR" in (c[2] or "").upper() or "TEXT" in (c[2] or "").upper())
-    assert restos == 0
-    return "sqlite:///" + (destino / "mlflow.db").as_posix()
+@pytest.fixture(scope="module")
+def portao(execucoes):
+    """A aula 08 de novo, sozinha, numa cópia do store da 1ª execução (sequência "portao-08")."""
+    return execucoes.sequencias["portao-08"].resultado()
 
 
-def test_portao_reprova_um_challenger_que_nao_supera_o_champion(curso_executado, tmp_path, rodar_script):
+def test_portao_reprova_um_challenger_que_nao_supera_o_champion(portao, curso_uma_vez):
     """Rodar só a aula 08 de novo: o champion já é o re-treino, e o novo challenger é igual a ele.
 
     A melhora é zero, menor que a margem: o portão para o notebook e nada é promovido.
     """
-    uri = _copiar_store(curso_executado["pasta"] / "store", tmp_path / "store")
-    cliente = MlflowClient(uri, registry_uri=uri)
-    antes = {alias: cliente.get_model_version_by_alias(MODELO, alias).version for alias in ("champion", ANTERIOR)}
-    depreciadas_antes = {v.version for v in cliente.search_model_versions(
+    antes = MlflowClient(curso_uma_vez.uri, registry_uri=curso_uma_vez.uri)
+    cliente = MlflowClient(portao.uri, registry_uri=portao.uri)
+    esperado = {alias: antes.get_model_version_by_alias(MODELO, alias).version
+                for alias in ("champion", ANTERIOR)}
+    depreciadas_antes = {v.version for v in antes.search_model_versions(
         f"name = '{MODELO}' and tags.status = 'deprecated'")}
     # a cópia é independente: os artefatos do champion são lidos dela
     fonte = cliente.get_model_version_by_alias(MODELO, "champion").source  # models:/m-<id>
     modelo = cliente.get_logged_model(fonte.removeprefix("models:/"))
-    assert modelo.artifact_location.startswith((tmp_path / "store").as_uri())
+    assert modelo.artifact_location.startswith(portao.pasta.as_uri())
 
-    resultado = rodar_script(["scripts/run_course.py", "08", "--tracking-uri", uri,
-                              "--saida", tmp_path / "executados"], timeout=600)
+    resultado = portao.resultado
     assert resultado.returncode == 1, resultado.stdout[-2000:] + resultado.stderr[-2000:]
     assert "Portão de promoção" in resultado.stderr and "reprovado" in resultado.stderr
 
-    depois = {alias: cliente.get_model_version_by_alias(MODELO, alias).version for alias in ("champion", ANTERIOR)}
-    assert depois == antes, "o champion (e o anterior) não podem ter se movido"
+    depois = {alias: cliente.get_model_version_by_alias(MODELO, alias).version
+              for alias in ("champion", ANTERIOR)}
+    assert depois == esperado, "o champion (e o anterior) não podem ter se movido"
     reprovada = cliente.get_model_version_by_alias(MODELO, "challenger")
-    assert int(reprovada.version) > int(antes["champion"])
+    assert int(reprovada.version) > int(esperado["champion"])
     assert reprovada.tags["portao_de_promocao"] == "reprovado"
     assert reprovada.aliases == ["challenger"]
     assert {v.version for v in cliente.search_model_versions(
         f"name = '{MODELO}' and tags.status = 'deprecated'")} == depreciadas_antes
     # o notebook parou na célula do portão, com os critérios impressos
-    nb = nbs.ler(tmp_path / "executados" / NB08)
+    nb = nbs.ler(portao.executados / NB08)
     celula = next(c for c in nb["cells"] if c.get("id") == "portao")
-    texto = "".join("".join(s.get("text", "")) for s in celula["outputs"] if s["output_type"] == "stream")
+    texto = "".join(s.get("text", "") for s in celula["outputs"] if s["output_type"] == "stream")
     assert "[FALHOU] margem" in texto
     assert any(s["output_type"] == "error" for s in celula["outputs"])

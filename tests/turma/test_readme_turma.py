@@ -21,9 +21,8 @@ import sys
 
 import pytest
 
-from curso_mlops import basic_auth, nomes
+from curso_mlops import basic_auth, nomes, turma
 from curso_mlops import servidor_tracking as st
-from curso_mlops import turma
 
 
 @pytest.fixture

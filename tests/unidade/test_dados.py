@@ -1,7 +1,6 @@
 """O contrato dos dados (curso_mlops.dados) em CSVs de teste: o que é aceito, o que é
 recusado e com que mensagem. Os CSVs guardados em data/ são conferidos em tests/dados/."""
 
-import pandas as pd
 import pytest
 
 from curso_mlops import dados
@@ -57,7 +56,8 @@ def test_tipo_errado(tmp_path, troca, coluna, regra):
     ((",3.2,", ",,"), "distancia", "sem valores faltando"),
 ])
 def test_valor_impossivel_nomeia_arquivo_coluna_e_regra(tmp_path, troca, coluna, trecho):
-    caminho = escrever(tmp_path, f"{CABECALHO}\n{LINHA_BOA}\n{LINHA_BOA.replace('P000001', 'P000002').replace(*troca)}\n")
+    ruim = LINHA_BOA.replace("P000001", "P000002").replace(*troca)
+    caminho = escrever(tmp_path, f"{CABECALHO}\n{LINHA_BOA}\n{ruim}\n")
     assert len(dados.carregar(caminho, estrito=False)) == 2  # a estrutura está certa
     with pytest.raises(dados.ErroDeContrato) as erro:
         dados.carregar(caminho)

@@ -8,7 +8,6 @@ import pytest
 
 from curso_mlops import drift
 
-
 # --- faixas ---------------------------------------------------------------------------------
 
 def test_cortes_sao_os_quantis_internos_da_referencia():

@@ -226,8 +226,9 @@ def test_predict_tem_a_forma_do_sabor_statsmodels():
     assert previsto.index.tolist() == [7, 9] and previsto.tolist() == [34.0, 16.0]
     assert list(base.recebido.columns) == ["distancia"], "o modelo base só vê as entradas declaradas"
     # o servidor do MLflow escreve a série assim (a resposta da aula)
-    from mlflow.pyfunc.scoring_server import predictions_to_json
     from io import StringIO
+
+    from mlflow.pyfunc.scoring_server import predictions_to_json
     saida = StringIO()
     predictions_to_json(previsto, saida)
     assert json.loads(saida.getvalue()) == {"predictions": [{"0": 34.0}, {"0": 16.0}]}

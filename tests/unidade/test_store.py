@@ -1,8 +1,8 @@
 """Resolução do store do MLflow: a variável manda; sem ela, o SQLite da raiz."""
 
-import os
 import subprocess
 import sys
+
 import pytest
 
 from curso_mlops import store
