@@ -141,6 +141,7 @@ class Execucoes:
         self.pasta = pasta
         self._trava = threading.Lock()
         self._primeira: Execucao | None = None
+        self._erro_da_primeira: str | None = None
         self._instantaneo: Path | None = None
         self._segunda: Future | None = None
         self._segunda_execucao: Execucao | None = None
@@ -155,11 +156,19 @@ class Execucoes:
     # 1ª execução ---------------------------------------------------------------------------
     def primeira(self) -> Execucao:
         with self._trava:
+            if self._erro_da_primeira is not None:
+                # Uma 1ª execução que falhou não é refeita a cada teste que a pede.
+                raise AssertionError(f"a 1ª execução do curso falhou: {self._erro_da_primeira}")
             if self._primeira is None:
-                self._primeira = self._fazer_primeira()
-                # A cópia intacta da 1ª execução, antes de qualquer outra mexer no store.
-                self._instantaneo = self.pasta / "instantaneo-1a-execucao"
-                copiar_store(self._primeira.pasta, self._instantaneo)
+                try:
+                    self._primeira = self._fazer_primeira()
+                    # A cópia intacta da 1ª execução, antes de qualquer outra mexer no store.
+                    self._instantaneo = self.pasta / "instantaneo-1a-execucao"
+                    copiar_store(self._primeira.pasta, self._instantaneo)
+                except BaseException as erro:
+                    self._primeira = None
+                    self._erro_da_primeira = str(erro)[-3000:] or type(erro).__name__
+                    raise
             return self._primeira
 
     def _fazer_primeira(self) -> Execucao:
@@ -204,6 +213,7 @@ class Execucoes:
 
     def segunda(self) -> Execucao:
         execucao = self.iniciar_segunda().result(timeout=PRAZO_DO_CURSO)
+        self._segunda_execucao = execucao
         conferir_execucao(execucao.resultado)
         return execucao
 
@@ -260,6 +270,7 @@ def execucoes(request, tmp_path_factory):
     junto com a 2ª execução.
     """
     orquestrador = Execucoes(request.config, tmp_path_factory.mktemp("execucoes"), SEQUENCIAS)
+    request.config._execucoes = orquestrador
     yield orquestrador
     orquestrador.fechar()
 
@@ -299,3 +310,21 @@ def curso_executado(execucoes) -> Execucao:
     depois = banco_do_usuario.stat().st_mtime_ns if banco_do_usuario.exists() else None
     assert depois == antes, "o curso mexeu no store do usuário"
     return execucao
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Quantas vezes o curso rodou nesta sessão, e de onde veio cada execução compartilhada."""
+    orquestrador = getattr(config, "_execucoes", None)
+    if orquestrador is None:
+        return
+    linhas = []
+    if orquestrador._primeira is not None:
+        linhas.append(f"1ª execução: {orquestrador._primeira.origem}")
+    if orquestrador._segunda_execucao is not None:
+        linhas.append(f"2ª execução: {orquestrador._segunda_execucao.segundos:.0f} s")
+    linhas.append("execuções do curso inteiro pelo executor (além do nbval e da turma): "
+                  f"{orquestrador.contagem['curso inteiro']}; sequências em cópias: "
+                  f"{orquestrador.contagem['sequências']}")
+    terminalreporter.write_sep("-", "execuções compartilhadas do curso")
+    for linha in linhas:
+        terminalreporter.write_line(linha)
