@@ -16,28 +16,44 @@ Usado pelos testes que rodam as aulas fora de ordem e pelos que conferem o fim d
 from __future__ import annotations
 
 
+def _pasta_do_modelo(cliente, versao) -> str:
+    """A pasta local do modelo logado da versão (stores SQLite): sem URI models:/, sem estado global.
+
+    `mlflow.pyfunc.load_model("models:/...")` resolveria o alias pelo registry URI global do
+    processo; os testes conferem stores diferentes ao mesmo tempo (em threads), então o champion
+    é resolvido pelo cliente deste store e carregado pela pasta.
+    """
+    from urllib.parse import unquote, urlparse
+
+    # A versão aponta para um modelo logado (`source = models:/m-<id>`).
+    model_id = versao.model_id or versao.source.removeprefix("models:/").split("/")[0]
+    local = cliente.get_logged_model(model_id).artifact_location
+    assert local.startswith("file:"), f"só stores locais: {local}"
+    return unquote(urlparse(local).path)
+
+
 def problemas_do_registro(uri: str, modelo: str = "tempo_entrega") -> list[str]:
     """A lista do que está inconsistente no modelo registrado (vazia se está tudo certo)."""
     import mlflow
     from mlflow import MlflowClient
+    from mlflow.models import Model
     from mlflow.pyfunc import scoring_server
     from starlette.testclient import TestClient
 
     cliente = MlflowClient(uri, registry_uri=uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
     problemas = []
     champion = cliente.get_model_version_by_alias(modelo, "champion")
     if champion.tags.get("tipo") != "guardado":
         problemas.append(f"o champion (v{champion.version}) é {champion.tags.get('tipo')!r}, não guardado")
-    sabores = set(mlflow.models.get_model_info(f"models:/{modelo}@champion").flavors)
+    pasta = _pasta_do_modelo(cliente, champion)
+    sabores = set(Model.load(pasta).flavors)
     if sabores != {"python_function", "statsmodels"}:
         problemas.append(f"o champion tem os sabores {sorted(sabores)}")
-    nativo = mlflow.statsmodels.load_model(f"models:/{modelo}@champion")
+    nativo = mlflow.statsmodels.load_model(pasta)  # a chamada da aula, pela pasta do champion
     if type(nativo).__name__ != "RegressionResultsWrapper":
         problemas.append(f"a chamada da aula devolveu {type(nativo).__name__}")
 
-    app = TestClient(scoring_server.init(mlflow.pyfunc.load_model(f"models:/{modelo}@champion")))
+    app = TestClient(scoring_server.init(mlflow.pyfunc.load_model(pasta)))
     resposta = app.post("/invocations", json={"dataframe_records": [{"distancia": 20}]})
     if resposta.status_code != 200 or not 32 <= resposta.json()["predictions"][0]["0"] <= 37:
         problemas.append(f"o pedido da aula respondeu {resposta.status_code} {resposta.text[:120]}")
