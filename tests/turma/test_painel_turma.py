@@ -9,9 +9,9 @@ nomes incompletos, como numa turma de verdade: um usuário sem experimento (caio
 experimento sem usuário (duda) e um experimento na lixeira (eva).
 
 Para usar outra turma (a execução compartilhada da suíte, no PostgreSQL, em que a Ana roda o
-curso inteiro e a Bia de 00 a 04), basta outra fixture `turma_do_painel` que devolva um
-`TurmaDoPainel` com o mesmo contrato: endereço, credenciais, as aulas que cada aluno fez e um
-`retrato()` do servidor inteiro (o que prova que o painel não grava nada).
+curso inteiro e a Bia de 00 a 04), basta trocar a fixture `turma_do_painel` por uma que devolva
+`turma_de(...)` com o mesmo contrato: endereço, credenciais, as aulas que cada aluno fez e um
+`retrato()` do servidor inteiro (pela API; o que prova que o painel não grava nada).
 
 O painel roda como o instrutor o roda (`scripts/painel_turma.py`, num processo próprio); a
 página gerada é aberta num Chromium headless (Playwright, o Chromium do Debian).
@@ -43,6 +43,7 @@ NA_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 SEGREDO = "segredo-do-teste-0123456789abcdef"
 SENHA_ADMIN = "Professor-Forte-Curso-9"
 ALUNOS = {"ana": "Vento-Azul-42-Mar", "bia": "Pedra.Lisa.Cinco.7"}
+SENHA_CAIO = "Rio-Doce-Verde-31"
 AULAS_DE = {"ana": ["00", "02", "03"], "bia": ["00"]}
 COM_EXERCICIOS = importlib.util.find_spec("curso_mlops.exercicios") is not None
 
@@ -147,8 +148,23 @@ def _rodar_como(aluno: str, url: str, saida: Path, rodar_script):
                          "--saida", saida, "--aluno", aluno], env=ambiente, timeout=1200)
 
 
+def turma_de(url: str, senha_admin: str, senhas: dict[str, str], feitas: dict[str, set[str]],
+             bancos_sqlite: tuple[Path, ...] = (), incompletos: dict[str, str] | None = None,
+             usuario_admin: str = "admin") -> TurmaDoPainel:
+    """Um TurmaDoPainel para um servidor que já tem a turma. O retrato é o da API (qualquer
+    banco) e, se o servidor usa SQLite, também o conteúdo dos arquivos do banco."""
+
+    def retrato():
+        return {"bancos": [_despejo_sqlite(b) for b in bancos_sqlite],
+                "api": retrato_pela_api(url, usuario_admin, senha_admin)}
+
+    return TurmaDoPainel(url=url, usuario_admin=usuario_admin, senha_admin=senha_admin,
+                         senhas=senhas, feitas=feitas, retrato=retrato, incompletos=incompletos or {})
+
+
 @pytest.fixture(scope="module")
-def turma_do_painel(servidor_com_senha, tmp_path_factory, rodar_script) -> TurmaDoPainel:
+def turma_barata(servidor_com_senha, tmp_path_factory, rodar_script) -> TurmaDoPainel:
+    """A turma deste arquivo: SQLite com senha, Ana em 00/02/03, Bia em 00 e três nomes incompletos."""
     url = servidor_com_senha.url
     pasta = tmp_path_factory.mktemp("turma-painel")
     csv = pasta / "turma.csv"
@@ -169,23 +185,31 @@ def turma_do_painel(servidor_com_senha, tmp_path_factory, rodar_script) -> Turma
     from mlflow.tracking import MlflowClient
 
     with _como("admin", SENHA_ADMIN):
-        mlflow.server.get_app_client("basic-auth", tracking_uri=url).create_user("caio", "Rio-Doce-Verde-31")
+        mlflow.server.get_app_client("basic-auth", tracking_uri=url).create_user("caio", SENHA_CAIO)
         cliente = MlflowClient(tracking_uri=url, registry_uri=url)
         cliente.create_experiment("tempo-entrega-duda")
         cliente.delete_experiment(cliente.create_experiment("tempo-entrega-eva"))
-    bancos = [servidor_com_senha.config.pasta / st.ARQUIVO_BANCO,
-              servidor_com_senha.config.pasta / st.PASTA_AUTH / st.ARQUIVO_BANCO_AUTH]
-
-    def retrato():
-        return {"bancos": [_despejo_sqlite(b) for b in bancos],
-                "api": retrato_pela_api(url, "admin", SENHA_ADMIN)}
-
-    return TurmaDoPainel(
-        url=url, usuario_admin="admin", senha_admin=SENHA_ADMIN, senhas={**ALUNOS, "caio": "Rio-Doce-Verde-31"},
+    pasta_servidor = servidor_com_senha.config.pasta
+    return turma_de(
+        url, SENHA_ADMIN, {**ALUNOS, "caio": SENHA_CAIO},
         feitas={"ana": {"00", "02", "03"}, "bia": {"00"}, "caio": set(), "duda": set(), "eva": set()},
-        retrato=retrato,
+        bancos_sqlite=(pasta_servidor / st.ARQUIVO_BANCO,
+                       pasta_servidor / st.PASTA_AUTH / st.ARQUIVO_BANCO_AUTH),
         incompletos={"caio": "sem experimentos nem modelo", "duda": "sem usuário no servidor",
                      "eva": "experimento na lixeira (tempo-entrega-eva)"})
+
+
+# A turma que os testes usam. Para a execução compartilhada da suíte (PostgreSQL com senha, Ana
+# no curso inteiro, Bia de 00 a 04), troque por uma fixture que devolva, por exemplo,
+#     turma_de(servidor_da_turma.url, SENHA_ADMIN, ALUNOS, FEITAS_NA_EXECUCAO_COMPARTILHADA)
+# depois de `aula_da_turma` (o retrato pela API vale para o PostgreSQL).
+FEITAS_NA_EXECUCAO_COMPARTILHADA = {"ana": {"00", "02", "03", "04", "05", "07", "08", "10"},
+                                    "bia": {"00", "02", "03", "04"}}
+
+
+@pytest.fixture(scope="module")
+def turma_do_painel(turma_barata) -> TurmaDoPainel:
+    return turma_barata
 
 
 # -- o painel, como o instrutor o roda ------------------------------------------------------------------
@@ -243,7 +267,8 @@ def test_painel_mostra_o_ponto_de_cada_aluno(painel_gerado, turma_do_painel):
     # Quem rodou notebooks com runs trabalhou agora há pouco; quem só fez a 00 não tem run.
     for aluno, feitas in turma_do_painel.feitas.items():
         if feitas - {"00"}:
-            assert re.search(r"hoje \d\d:\d\d \((agora há pouco|há \d+ min)\)", tabela[aluno]), tabela[aluno]
+            assert re.search(r"(hoje|ontem) \d\d:\d\d \((agora há pouco|há \d+ (min|h))\)",
+                             tabela[aluno]), tabela[aluno]
         else:
             assert "nenhuma run ainda" in tabela[aluno], tabela[aluno]
     for aluno, observacao in turma_do_painel.incompletos.items():
@@ -260,6 +285,8 @@ def test_painel_mostra_o_ponto_de_cada_aluno(painel_gerado, turma_do_painel):
 
 def test_painel_so_le_o_servidor(painel_gerado):
     assert painel_gerado.resultado.returncode == 0, painel_gerado.resultado.stderr
+    api = painel_gerado.antes["api"]
+    assert api["runs"] and api["experimentos"] and api["usuarios"], "o retrato não viu a turma"
     assert painel_gerado.antes == painel_gerado.depois, "o servidor mudou enquanto o painel lia"
 
 
