@@ -21,6 +21,8 @@
 #   make capturas   fotografa a MLflow UI (Chromium headless) para notebooks/imagens/, num store novo
 #   make data       regenera data/ a partir da semente (mesmos bytes)
 #   make readme     atualiza o sumário do README a partir dos notebooks
+#   make painel     o painel da turma: lê o servidor (MLFLOW_TRACKING_URI, credenciais do admin)
+#                   e mostra quem fez qual aula; tabela no terminal e build/painel.html
 #   make clean      apaga build/ e caches (nunca o store: mlflow.db e mlartifacts/)
 
 # O Python que cria o .venv: 3.11 ou mais novo. `make PYTHON=/caminho/python3.12` (ou a variável
@@ -149,7 +151,7 @@ ARTEFATOS ?=
 PERMISSAO_PADRAO ?=
 OPCOES_SERVIDOR = --porta $(PORTA_SERVIDOR) $(if $(BACKEND_URI),--backend-uri '$(BACKEND_URI)') $(if $(ARTEFATOS),--artefatos '$(ARTEFATOS)') $(if $(PERMISSAO_PADRAO),--permissao-padrao $(PERMISSAO_PADRAO))
 
-.PHONY: server server-auth server-stop
+.PHONY: server server-auth server-stop painel
 
 # Sem eco (@): o URI do banco pode ter senha.
 server: $(STAMP)
@@ -161,3 +163,8 @@ server-auth: $(STAMP)
 # Sem depender do .venv atualizado: parar nunca reinstala nada.
 server-stop:
 	@$(BIN)/python scripts/servidor_tracking.py parar
+
+# O painel da turma (README, "Para a turma"): só lê o servidor de MLFLOW_TRACKING_URI, com
+# MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD do administrador; escreve build/painel.html.
+painel: $(STAMP)
+	@$(BIN)/python scripts/painel_turma.py
