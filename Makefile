@@ -1,35 +1,69 @@
-# Comandos do curso. Cada alvo cria o .venv (a partir de requirements.txt) quando ele
-# falta ou é mais velho que requirements.txt/pyproject.toml.
+# Comandos do curso. Cada alvo cria o .venv (a partir de requirements.txt) quando ele falta, e
+# o recria do zero quando requirements.txt muda (um pin removido não fica para trás).
 #
 #   make run        executa o curso inteiro com papermill, no store do curso
-#   make test       todos os testes: unidades, contratos de dados, estrutura, nbval, ponta a ponta
+#   make test       o lint (ruff) e todos os testes: unidades, dados, modelo, notebooks (nbval),
+#                   API, turma
+#   make test-rapido  só os testes sem notebook e sem servidor (< 1 min), sem o nbval
+#   make lint       só o ruff
+#   make test-py313 o curso e o nbval estrito sob o Python 3.13 do Debian 13, num chroot (root;
+#                   RECONSTRUIR=1 refaz o chroot; README, "Testes")
 #   make lab        JupyterLab em notebooks/
 #   make ui         MLflow UI em http://127.0.0.1:5000, mostrando o store do curso
 #   make serve      serve models:/tempo_entrega@champion em http://127.0.0.1:5299 (o curl da aula)
 #   make bench      mede a API (latência REST × predict no processo) e grava build/bench.json
+#   make serve-producao  o champion com a camada de produção (limites, prazo, erros em português)
+#                   em http://127.0.0.1:5399; TRABALHADORES=2 para dois processos do uvicorn
+#   make carga      teste de carga: produção × mlflow models serve, 1 a 64 clientes, 1 e 2
+#                   trabalhadores (uns 3 minutos); grava build/carga.json e build/carga.png.
+#                   OPCOES_CARGA=--rapido: a versão de fumaça, em segundos
 #   make notebooks  regenera as saídas guardadas dos notebooks num store novo
 #   make capturas   fotografa a MLflow UI (Chromium headless) para notebooks/imagens/, num store novo
 #   make data       regenera data/ a partir da semente (mesmos bytes)
 #   make readme     atualiza o sumário do README a partir dos notebooks
 #   make aluno      a cópia do aluno, sem as respostas dos exercícios: build/aluno/ (pasta e zip)
+#   make painel     o painel da turma: lê o servidor (MLFLOW_TRACKING_URI, credenciais do admin)
+#                   e mostra quem fez qual aula; tabela no terminal e build/painel.html
 #   make clean      apaga build/ e caches (nunca o store: mlflow.db e mlartifacts/)
 
-PYTHON ?= python3
+# O Python que cria o .venv: 3.11 ou mais novo. `make PYTHON=/caminho/python3.12` (ou a variável
+# de ambiente PYTHON) vence; sem ela, o primeiro destes que funciona e é 3.11+. Cada candidato
+# é executado de verdade: um atalho do pyenv sem a versão instalada não conta.
+PYTHONS_CANDIDATOS := python3.14 python3.13 python3.12 python3.11 python3 python
+VERSAO_MINIMA := (3, 11)
 VENV := .venv
 BIN := $(VENV)/bin
+REQUISITOS := $(VENV)/.requisitos
 STAMP := $(VENV)/.instalado
 PORTA_UI ?= 5000
 PORTA_API ?= 5299
+PORTA_PRODUCAO ?= 5399
+TRABALHADORES ?= 1
+OPCOES_CARGA ?=
+# Os marcadores do que é lento ou sobe servidor; o `make test-rapido` roda o resto.
+MARCADORES_LENTOS := lento or servidor or turma or navegador
 
-# Os programas do .venv (mlflow, uvicorn, jupyter) vêm antes no PATH.
-export PATH := $(abspath $(BIN)):$(PATH)
+# Os programas do .venv não vão para o PATH: tudo roda como $(BIN)/python -m ..., e os notebooks
+# e scripts não dependem do PATH (como no JupyterLab ou num editor).
 
-.PHONY: run test lab ui serve bench notebooks capturas data readme aluno clean venv
+.PHONY: run test test-rapido lint test-py313 lab ui serve bench serve-producao carga notebooks capturas data readme aluno clean venv
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# requirements.txt mudou (ou não há .venv): apaga e cria de novo, do zero.
+$(REQUISITOS): requirements.txt
+	@py="$(PYTHON)"; \
+	if [ -n "$$py" ]; then \
+	  "$$py" -c 'import sys; sys.exit(sys.version_info[:2] < $(VERSAO_MINIMA))' >/dev/null 2>&1 || \
+	  { echo "erro: PYTHON=$$py não é um Python 3.11 ou mais novo; instale o Python 3.11 a 3.14 (python.org, apt-get install python3 ou brew install python) ou aponte PYTHON= para um." >&2; exit 1; }; \
+	else \
+	  for candidato in $(PYTHONS_CANDIDATOS); do \
+	    if "$$candidato" -c 'import sys; sys.exit(sys.version_info[:2] < $(VERSAO_MINIMA))' >/dev/null 2>&1; then py=$$candidato; break; fi; \
+	  done; \
+	  [ -n "$$py" ] || { echo "erro: o curso precisa do Python 3.11 ou mais novo (3.11 a 3.14) e nenhum foi achado ($(PYTHONS_CANDIDATOS)); instale um (python.org, apt-get install python3 ou brew install python) ou diga qual usar com make PYTHON=/caminho/python3.12." >&2; exit 1; }; \
+	fi; \
+	echo "criando o .venv do zero com $$py ($$("$$py" -c 'import sys; print(sys.version.split()[0])'))"; \
+	rm -rf $(VENV) && "$$py" -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	@# O primeiro import do matplotlib monta o cache de fontes e avisa no stderr: que seja aqui,
 	@# e não dentro de um notebook (o nbval compararia o aviso).
@@ -37,25 +71,49 @@ $(STAMP): requirements.txt pyproject.toml
 	@# O kernel dos notebooks: o ipykernel com o mesmo language_info em todo Python (abrir um
 	@# notebook no JupyterLab não o marca como modificado). Ver curso_mlops/kernel.py.
 	$(BIN)/python -m curso_mlops.kernel instalar
+	@touch $(REQUISITOS)
+
+# pyproject.toml mudou: só reinstala o pacote do curso (editável), sem recriar o .venv.
+$(STAMP): $(REQUISITOS) pyproject.toml
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .
 	@touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_course.py
 
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+
+# Lint primeiro (segundos), depois todos os testes (o nbval dos notebooks e tests/).
 test: $(STAMP)
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
+
+# O ciclo de edição: nenhum notebook, nenhum servidor, sem o nbval (addopts sem --nbval).
+test-rapido: $(STAMP)
+	$(BIN)/python -m pytest tests -p no:nbval -o addopts=-ra -m "not ($(MARCADORES_LENTOS))"
+
+# Não usa o .venv desta máquina: o script cria um .venv próprio, dentro do chroot.
+test-py313:
+	scripts/testar_outro_python.sh $(if $(RECONSTRUIR),--reconstruir)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 ui: $(STAMP)
-	$(BIN)/python scripts/mlflow_ui.py --port $(PORTA_UI)
+	$(BIN)/python scripts/mlflow_ui.py --porta $(PORTA_UI)
 
 serve: $(STAMP)
-	$(BIN)/python scripts/servir.py --port $(PORTA_API)
+	$(BIN)/python scripts/servir.py --porta $(PORTA_API)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+serve-producao: $(STAMP)
+	$(BIN)/python scripts/servir_producao.py --porta $(PORTA_PRODUCAO) --trabalhadores $(TRABALHADORES)
+
+carga: $(STAMP)
+	$(BIN)/python scripts/carga.py $(OPCOES_CARGA)
 
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_course.py --fresh --in-place
@@ -99,7 +157,7 @@ ARTEFATOS ?=
 PERMISSAO_PADRAO ?=
 OPCOES_SERVIDOR = --porta $(PORTA_SERVIDOR) $(if $(BACKEND_URI),--backend-uri '$(BACKEND_URI)') $(if $(ARTEFATOS),--artefatos '$(ARTEFATOS)') $(if $(PERMISSAO_PADRAO),--permissao-padrao $(PERMISSAO_PADRAO))
 
-.PHONY: server server-auth server-stop
+.PHONY: server server-auth server-stop painel
 
 # Sem eco (@): o URI do banco pode ter senha.
 server: $(STAMP)
@@ -111,3 +169,8 @@ server-auth: $(STAMP)
 # Sem depender do .venv atualizado: parar nunca reinstala nada.
 server-stop:
 	@$(BIN)/python scripts/servidor_tracking.py parar
+
+# O painel da turma (README, "Para a turma"): só lê o servidor de MLFLOW_TRACKING_URI, com
+# MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD do administrador; escreve build/painel.html.
+painel: $(STAMP)
+	@$(BIN)/python scripts/painel_turma.py

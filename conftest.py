@@ -1,31 +1,107 @@
-"""Configuração do pytest para o repositório inteiro (testes e nbval dos notebooks).
+"""Configuração do pytest para o repositório inteiro (o nbval dos notebooks e tests/).
 
 Toda a sessão de testes usa um store do MLflow novo e temporário: os testes nunca tocam no
-store do usuário (mlflow.db da raiz ou MLFLOW_TRACKING_URI), e o nbval estrito compara as
-saídas guardadas com uma execução num store vazio, como o `make notebooks` as gerou.
+store do usuário (mlflow.db da raiz ou MLFLOW_TRACKING_URI).
+
+Os kernels do nbval herdam o ambiente deste processo, e ele fica como o de quem abre os
+notebooks no JupyterLab ou num editor: além do store temporário, nada é acrescentado. O que
+o executor antigo injetava para estabilizar as saídas (`MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR`,
+`MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT`) é REMOVIDO, assim como um `ALUNO` exportado no
+terminal, e a pasta de programas do .venv sai do PATH: cada aula fixa o que precisa no próprio
+kernel (curso_mlops.aula).
+
+O nbval de notebooks/ é coletado primeiro (testpaths) e é a 1ª execução do curso: os hooks
+abaixo anotam se ela foi até o fim, para `tests/conftest.py` reaproveitar o store que ela
+deixou em vez de executar o curso de novo.
 """
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
-_PASTA_DO_STORE = None
+import pytest
+
+RAIZ = Path(__file__).resolve().parent
+PASTA_NOTEBOOKS = RAIZ / "notebooks"
+VARIAVEIS_REMOVIDAS = ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT",
+                       "ALUNO")
+# O que o nbval diz quando só a saída difere (o store foi escrito do mesmo jeito).
+SAIDA_DIFERENTE = "Cell outputs differ"
+
+
+class PrimeiraExecucao:
+    """O que o nbval de notebooks/ fez nesta sessão: quais notebooks, e se algum quebrou."""
+
+    def __init__(self, pasta_store: Path):
+        self.pasta_store = pasta_store
+        self.uri = "sqlite:///" + (pasta_store / "mlflow.db").as_posix()
+        self.coletadas: dict[str, int] = {}   # notebook -> células coletadas
+        self.executadas: dict[str, int] = {}  # notebook -> células executadas até o fim
+        self.problemas: list[str] = []        # exceções nas células (não só saídas diferentes)
+
+    def completa(self, notebooks: list[str]) -> bool:
+        """Todos os `notebooks` rodaram todas as células, em ordem, sem exceção?"""
+        return (not self.problemas and list(self.coletadas) == notebooks
+                and all(self.executadas.get(n) == self.coletadas[n] for n in notebooks))
+
+    def motivo(self, notebooks: list[str]) -> str:
+        if not self.coletadas:
+            return "o nbval dos notebooks não rodou nesta sessão"
+        if self.problemas:
+            return "o nbval quebrou: " + "; ".join(self.problemas[:3])
+        faltam = [n for n in notebooks if self.executadas.get(n) != self.coletadas.get(n)]
+        return "o nbval não executou todos os notebooks: " + ", ".join(faltam or notebooks)
+
+
+def _sem_a_pasta_do_venv(path: str) -> str:
+    pasta = Path(sys.executable).parent
+    return os.pathsep.join(p for p in path.split(os.pathsep)
+                           if p and Path(p).absolute() != pasta.absolute())
 
 
 def pytest_configure(config):
-    global _PASTA_DO_STORE
-    _PASTA_DO_STORE = Path(tempfile.mkdtemp(prefix="curso-testes-"))
-    os.environ["MLFLOW_TRACKING_URI"] = "sqlite:///" + (_PASTA_DO_STORE / "mlflow.db").as_posix()
-    # O mesmo ambiente de kernel que o executor usa para gerar as saídas guardadas.
-    from curso_mlops.notebooks import AMBIENTE_DE_EXECUCAO
-
-    os.environ.update(AMBIENTE_DE_EXECUCAO)
-    # Um ALUNO exportado no terminal (turma com servidor) não entra nos testes: eles conferem
-    # os nomes da aula, e os que precisam de um aluno o passam explicitamente.
-    os.environ.pop("ALUNO", None)
+    pasta = Path(tempfile.mkdtemp(prefix="curso-testes-"))
+    config._primeira_execucao = PrimeiraExecucao(pasta)
+    os.environ["MLFLOW_TRACKING_URI"] = config._primeira_execucao.uri
+    for variavel in VARIAVEIS_REMOVIDAS:
+        os.environ.pop(variavel, None)
+    os.environ["PATH"] = _sem_a_pasta_do_venv(os.environ.get("PATH", ""))
 
 
 def pytest_unconfigure(config):
-    if _PASTA_DO_STORE is not None:
-        shutil.rmtree(_PASTA_DO_STORE, ignore_errors=True)
+    primeira = getattr(config, "_primeira_execucao", None)
+    if primeira is not None:
+        shutil.rmtree(primeira.pasta_store, ignore_errors=True)
+
+
+def _notebook_do_item(item) -> str | None:
+    caminho = Path(str(item.fspath))
+    if caminho.suffix == ".ipynb" and caminho.parent == PASTA_NOTEBOOKS:
+        return caminho.name
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    primeira = config._primeira_execucao
+    for item in items:
+        nome = _notebook_do_item(item)
+        if nome is not None:
+            item.add_marker(pytest.mark.lento)
+            primeira.coletadas[nome] = primeira.coletadas.get(nome, 0) + 1
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    resultado = yield
+    nome = _notebook_do_item(item)
+    if nome is None or call.when != "call":
+        return
+    relatorio = resultado.get_result()
+    primeira = item.config._primeira_execucao
+    if relatorio.skipped:
+        return
+    if relatorio.failed and SAIDA_DIFERENTE not in str(call.excinfo.value if call.excinfo else ""):
+        primeira.problemas.append(f"{nome}: {str(call.excinfo.value)[:200] if call.excinfo else '?'}")
+    primeira.executadas[nome] = primeira.executadas.get(nome, 0) + 1

@@ -2,8 +2,8 @@
 
 `mlflow.<flavor>.log_model` sem `pip_requirements` infere o ambiente importando o modelo
 num processo à parte: custa segundos por chamada. O curso passa a lista explícita, tirada
-das versões fixadas em requirements.txt (a mesma fonte do .venv). Pacotes que o modelo usa
-mas que só chegam como dependência (patsy, formulaic) entram com a versão instalada.
+das versões fixadas em requirements.txt (a mesma fonte do .venv). Um pacote que não estiver
+fixado lá entra com a versão instalada (hoje todos os de PACOTES_DO_MODELO estão fixados).
 """
 
 from __future__ import annotations

@@ -109,8 +109,8 @@ def _experimento(cliente, n: Nomes):
 
 def _uma_run(cliente, nome_experimento: str, filtro: str):
     experimento = cliente.get_experiment_by_name(nome_experimento)
-    if experimento is None:
-        return None
+    if experimento is None or experimento.lifecycle_stage != "active":
+        return None  # um experimento na lixeira não serve a aula nenhuma (set_experiment o recusa)
     runs = cliente.search_runs([experimento.experiment_id], filtro, max_results=1,
                                order_by=["attributes.start_time DESC"])
     return runs[0] if runs else None
@@ -169,6 +169,87 @@ PRE_REQUISITOS: dict[str, tuple[Callable, ...]] = {
     "09": (_experimento, _champion_guardado),
     "10": (_experimento, _preparacao, _treino),
 }
+
+
+# -- o que cada aula deixa no store (o painel da turma) -------------------------------------------
+# As verificações acima dizem o que uma aula precisa e qual aula o grava. Lidas ao contrário,
+# dizem se uma aula foi feita: a aula 02 está feita quando a sua run de preparação está lá, a
+# mesma que a 03 vai procurar. O painel da turma (`curso_mlops.painel`) usa esta tabela. As aulas
+# sem verificação (01, 06, 09) não gravam nada no MLflow: o store não tem como mostrá-las.
+
+
+def _retreino_promovido(cliente, n: Nomes):
+    from mlflow.exceptions import MlflowException
+
+    falta = (f"um {ALIAS_CHAMPION} retreinado (versão guardada com origem = 'retreino', promovida)",
+             "08")
+    try:
+        versao = cliente.get_model_version_by_alias(n.modelo, ALIAS_CHAMPION)
+        if versao.tags.get("origem") == "retreino" and versao.tags.get("tipo") == "guardado":
+            return None
+        promovidas = cliente.search_model_versions(
+            f"name = '{n.modelo}' and tags.origem = 'retreino' and tags.tipo = 'guardado'")
+    except MlflowException:
+        return falta
+    # A promoção grava `substitui_versao` na versão que virou champion: a marca fica mesmo
+    # que o aluno rode a 05 de novo depois (e o champion volte a ser um candidato).
+    if any("substitui_versao" in v.tags for v in promovidas):
+        return None
+    return falta
+
+
+def _projeto(cliente, n: Nomes):
+    filtro = ("tags.`mlflow.source.type` = 'PROJECT' and tags.etapa = 'projeto' "
+              "and attributes.status = 'FINISHED'")
+    if _uma_run(cliente, n.experimento, filtro) is None:
+        return "a run do `mlflow run` (tags mlflow.source.type = 'PROJECT' e etapa = 'projeto')", "10"
+    return None
+
+
+@dataclass(frozen=True)
+class Rastro:
+    """O que uma aula deixa no store: a descrição para o instrutor e as verificações."""
+
+    descricao: str
+    verificacoes: tuple[Callable, ...] = ()  # vazio: a aula não grava nada no MLflow
+
+    @property
+    def grava(self) -> bool:
+        return bool(self.verificacoes)
+
+
+RASTROS: dict[str, Rastro] = {
+    "00": Rastro("o experimento com o KPI nas tags (kpi.mae_max)", (_experimento,)),
+    "01": Rastro("nada: a aula explora os dados de data/ e não grava no MLflow"),
+    "02": Rastro("a run de preparação (etapa = preparacao), terminada", (_preparacao,)),
+    "03": Rastro("runs de treino (etapa = treino), terminadas", (_treino,)),
+    "04": Rastro(f"a run marcada com {TAG_CANDIDATO} = true", (_candidato,)),
+    "05": Rastro(f"o modelo registrado com o alias {ALIAS_CHAMPION} numa versão guardada "
+                 "(tipo = guardado)", (_champion_guardado,)),
+    "06": Rastro("nada: a aula só serve o champion (mlflow models serve) e não grava no MLflow"),
+    "07": Rastro("a run de monitoramento (etapa = monitoramento) com a tag decisao",
+                 (_monitoramento,)),
+    "08": Rastro(f"um retreino promovido: o {ALIAS_CHAMPION}, ou uma versão que já o foi, "
+                 "guardada e com origem = retreino", (_retreino_promovido,)),
+    "09": Rastro("nada: a aula só serve o champion pela camada de produção e não grava no MLflow"),
+    "10": Rastro("a run do `mlflow run` (mlflow.source.type = PROJECT, etapa = projeto), terminada",
+                 (_projeto,)),
+}
+
+
+def o_que_falta(aula: str, cliente, nomes: Nomes) -> str | None:
+    """A primeira coisa que a `aula` grava e que não está no store, ou None se está tudo lá.
+
+    Só para as aulas que gravam algo (`RASTROS[aula].grava`). Só lê o store.
+    """
+    rastro = RASTROS[aula]
+    if not rastro.grava:
+        raise ValueError(f"a aula {aula} não grava nada no store ({rastro.descricao}).")
+    for verificacao in rastro.verificacoes:
+        falta = verificacao(cliente, nomes)
+        if falta is not None:
+            return falta[0]
+    return None
 
 
 def _store_existe(uri: str) -> bool:

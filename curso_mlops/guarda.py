@@ -376,6 +376,14 @@ def log_model(name: str, python_model: ModeloGuardado, artifacts: dict, **kwargs
 
     from mlflow.models import Model
 
-    return Model.log(artifact_path=None, name=name, flavor=sys.modules[__name__],
-                     python_model=python_model, artifacts=artifacts,
-                     flavor_name="python_function", **kwargs)
+    # Ao logar, o MLflow carrega o modelo salvo para validar o exemplo de entrada, e o Python
+    # compilaria o guarda.py copiado para dentro do modelo (code/curso_mlops/__pycache__/).
+    # Sem bytecode, o modelo logado tem os mesmos arquivos em qualquer máquina e Python
+    # (com ou sem PYTHONDONTWRITEBYTECODE no ambiente).
+    antes, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        return Model.log(artifact_path=None, name=name, flavor=sys.modules[__name__],
+                         python_model=python_model, artifacts=artifacts,
+                         flavor_name="python_function", **kwargs)
+    finally:
+        sys.dont_write_bytecode = antes

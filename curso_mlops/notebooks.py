@@ -1,13 +1,15 @@
-"""Os notebooks do curso: lista em ordem, títulos e normalização dos metadados.
+"""Os notebooks do curso: lista em ordem, leitura e escrita, parâmetros, títulos e metadados.
 
-Usado pelo executor (`scripts/run_course.py`), pelo gerador do sumário do README e pelos
-testes de estrutura.
+Usado pelo executor (`curso_mlops.executor`), pelo gerador do sumário do README e pelos
+testes. A leitura e a escrita são as do `nbformat`, no formato em que os notebooks estão
+guardados (indentação 1, UTF-8, chaves em ordem, quebra de linha no fim): reescrever um
+notebook sem mudá-lo dá os mesmos bytes.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
-import json
 import re
 from pathlib import Path
 
@@ -16,12 +18,14 @@ from .store import raiz_do_repositorio
 PADRAO_NOME = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
 PADRAO_TITULO = re.compile(r"^#\s+(\d{2})\s+·\s+(.+?)\s*$")
 
-# Ambiente dos kernels que executam o curso (executor, nbval e testes): saídas estáveis,
-# sem links "View run ... at" nem barras de progresso de download de artefatos.
-AMBIENTE_DE_EXECUCAO = {
-    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
-    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
-}
+# Variáveis que, no ambiente de quem executa, mudariam as saídas (links "View run ... at",
+# barras de progresso de download de artefatos). Quem as fixa é cada aula, no próprio kernel
+# (curso_mlops.aula); o executor e os testes não as injetam, para que os notebooks rodem como
+# no JupyterLab ou num editor.
+VARIAVEIS_QUE_MUDAM_SAIDAS = ("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT",
+                              "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+
+TAG_PARAMETROS = "parameters"
 
 # Chaves de metadados que mudam a cada execução ou revelam a máquina.
 _METADADOS_VOLATEIS_NOTEBOOK = ("papermill", "widgets")
@@ -38,13 +42,79 @@ def listar(pasta: Path | None = None) -> list[Path]:
     return sorted(p for p in pasta.glob("*.ipynb") if PADRAO_NOME.match(p.name))
 
 
-def ler(caminho: Path) -> dict:
-    return json.loads(Path(caminho).read_text(encoding="utf-8"))
+def ler(caminho: str | Path):
+    """O notebook como um `nbformat.NotebookNode` (um dict), sem conversão de versão."""
+    import nbformat
+
+    return nbformat.read(str(caminho), as_version=nbformat.NO_CONVERT)
+
+
+def escrever(nb: dict, caminho: str | Path) -> None:
+    """Escreve no formato do Jupyter (indentação 1, UTF-8, chaves em ordem, quebra de linha final)."""
+    import nbformat
+
+    texto = nbformat.writes(nbformat.from_dict(nb), version=nbformat.NO_CONVERT)
+    if not texto.endswith("\n"):
+        texto += "\n"
+    Path(caminho).write_text(texto, encoding="utf-8")
 
 
 def fonte(celula: dict) -> str:
     src = celula.get("source", "")
     return "".join(src) if isinstance(src, list) else src
+
+
+class NaoLiteral:
+    """O valor de um parâmetro que não é um literal do Python (ex.: `ALUNO or "x"`)."""
+
+    def __repr__(self) -> str:
+        return "NAO_LITERAL"
+
+
+NAO_LITERAL = NaoLiteral()
+
+
+def celula_de_parametros(nb: dict) -> dict | None:
+    """A célula com a tag `parameters`, ou None."""
+    for celula in nb.get("cells", []):
+        if TAG_PARAMETROS in celula.get("metadata", {}).get("tags", []):
+            return celula
+    return None
+
+
+def parametros(nb_ou_caminho) -> dict:
+    """{nome: valor} de cada nome que a célula `parameters` atribui, na ordem.
+
+    O leitor único dos parâmetros (executor, testes). Lidos com o `ast` do Python, sem executar
+    nada: o `inspect_notebook` do papermill se perde numa linha cujo comentário tem um `=`
+    (`X = 1  # vazio = padrão`). O valor é o literal (`ast.literal_eval`), ou `NAO_LITERAL`
+    quando é uma expressão. Atribuições dentro de blocos (`for`, `if`) não são parâmetros.
+    Sem célula `parameters`, {}.
+    """
+    nb = ler(nb_ou_caminho) if isinstance(nb_ou_caminho, (str, Path)) else nb_ou_caminho
+    celula = celula_de_parametros(nb)
+    if celula is None:
+        return {}
+    arvore = ast.parse(fonte(celula))
+    valores: dict = {}
+    for no in arvore.body:
+        if isinstance(no, ast.Assign):
+            alvos, valor = no.targets, no.value
+        elif isinstance(no, ast.AnnAssign) and no.value is not None:
+            alvos, valor = [no.target], no.value
+        else:
+            continue
+        for alvo in alvos:
+            if isinstance(alvo, ast.Name):
+                try:
+                    valores[alvo.id] = ast.literal_eval(valor)
+                except ValueError:
+                    valores[alvo.id] = NAO_LITERAL
+            else:  # A, B = 1, 2
+                for parte in ast.walk(alvo):
+                    if isinstance(parte, ast.Name):
+                        valores[parte.id] = NAO_LITERAL
+    return valores
 
 
 def titulo(nb: dict) -> tuple[str, str, str]:
@@ -87,7 +157,4 @@ def normalizar(nb: dict) -> dict:
     return nb
 
 
-def escrever(nb: dict, caminho: Path) -> None:
-    """Escreve no formato do Jupyter (indentação 1, UTF-8, quebra de linha final)."""
-    texto = json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-    Path(caminho).write_text(texto, encoding="utf-8")
+

@@ -11,7 +11,8 @@ O CSV (UTF-8, separado por vírgula, com cabeçalho) tem duas colunas:
 - `aluno` é o nome de usuário no servidor e o valor de ALUNO do aluno (a mesma regra de
   `curso_mlops.nomes.validar_aluno`: minúsculas, dígitos e hífen);
 - `senha`: pelo menos 12 caracteres, sem o nome do aluno, com 6 caracteres diferentes ou
-  mais e sem sequências óbvias (`curso_mlops.servidor_tracking.problema_da_senha`).
+  mais e sem sequências óbvias (`problema_da_senha`, abaixo: a mesma regra vale para a
+  senha do administrador do `make server-auth`).
 
 Linhas em branco e linhas que começam com `#` são ignoradas. O arquivo é conferido inteiro
 antes de qualquer mudança no servidor: um nome repetido, inválido ou uma senha fraca param
@@ -43,16 +44,46 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import nomes
-from .servidor_tracking import problema_da_senha
 
 COLUNAS = ("aluno", "senha")
 PERMISSOES = ("EDIT", "MANAGE")
+SENHA_MINIMA = 12  # o MLflow 3.17 recusa senhas menores
 
 
 class ErroDaTurma(ValueError):
     """O CSV da turma ou o servidor não permitem criar os alunos."""
 
 
+# -- a regra das senhas (alunos e administrador) -------------------------------------------------
+def problema_da_senha(senha: str | None, usuario: str = "") -> str | None:
+    """Por que a senha é fraca (em português), ou None se ela serve.
+
+    A regra do curso: pelo menos 12 caracteres (o mínimo do MLflow), não conter o nome do
+    usuário, ter pelo menos 6 caracteres diferentes, nenhuma sequência de teclado ou de
+    alfabeto com 6 caracteres (123456, abcdef, qwerty) nem as palavras senha, password, mlflow.
+    """
+    if senha is None or not senha.strip():
+        return "a senha está vazia"
+    if senha != senha.strip():
+        return "a senha começa ou termina com espaço (provável erro de cópia)"
+    if len(senha) < SENHA_MINIMA:
+        return f"a senha tem {len(senha)} caracteres; o mínimo é {SENHA_MINIMA}"
+    if usuario and usuario.lower() in senha.lower():
+        return "a senha contém o nome do usuário"
+    if len(set(senha)) < 6:
+        return "a senha repete poucos caracteres (precisa de pelo menos 6 diferentes)"
+    minuscula = senha.lower()
+    for sequencia in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl"):
+        for i in range(len(sequencia) - 5):
+            if sequencia[i:i + 6] in minuscula:
+                return f"a senha contém uma sequência óbvia ({sequencia[i:i + 6]!r})"
+    for palavra in ("senha", "password", "mlflow"):
+        if palavra in minuscula:
+            return f"a senha contém a palavra óbvia {palavra!r}"
+    return None
+
+
+# -- o CSV da turma ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Aluno:
     nome: str

@@ -1,24 +1,30 @@
-"""Mede a API do champion: latência REST de 1 linha, vazão de um lote e o `predict` no processo.
+"""Mede o curso contra o seu piso e a API do champion (o `make bench`).
 
-    python scripts/bench.py                      # o champion do store do curso (ou um curso temporário)
-    python scripts/bench.py --curso-temporario   # sempre num store novo: roda as aulas 00 a 06 antes
-    python scripts/bench.py --chamadas 500 --linhas 50000
-    make bench
+    python scripts/bench.py                 # o curso, o piso e a API (alguns minutos)
+    python scripts/bench.py --so-api        # só a API do champion do store do curso
+    python scripts/bench.py --repeticoes 5  # medianas de 5 medições de cada parte do piso
 
-O modelo medido é `models:/tempo_entrega@champion`. Se o store do curso (MLFLOW_TRACKING_URI ou
-o mlflow.db da raiz) já tem esse champion, é ele que é medido, e o seu store não é alterado
-(o script só lê). Se não tem, ou com --curso-temporario, o script executa os notebooks 00 a 06
-num store SQLite temporário (cerca de um minuto), mede o champion de lá e apaga o store no fim.
+**O curso e o piso.** O curso é uma execução de `run_course.py` num store novo e temporário
+(o mesmo que `--fresh`; o store fica até o fim para medir o champion dele). O piso é o que
+nenhum notebook consegue evitar, medido na mesma máquina e na mesma hora:
 
-O servidor é o mesmo da aula (`mlflow models serve --env-manager local`, via
-`curso_mlops.servidor.ServidorDeModelo`), numa porta livre. Mede:
+- por notebook, subir o kernel e importar o que as aulas importam: um notebook de uma célula
+  (`import mlflow, pandas, statsmodels, matplotlib, scipy`) executado pelo papermill, vezes o
+  número de notebooks do curso;
+- as partidas de servidor e os `mlflow run` de que o curso precisa de verdade
+  (`NECESSARIO_PELO_CURSO`): um `mlflow models serve` do champion, do início ao /ping e à
+  parada, e um `mlflow run` do MLproject, cada um vezes a sua contagem.
 
-- REST, 1 linha: mediana (p50) e p95 de N chamadas seguidas, numa conexão reaproveitada;
-- REST, lote: uma chamada com L linhas (`dataframe_split`), em linhas por segundo;
-- no processo: o `predict` do mesmo modelo (pyfunc) com 1 linha (p50/p95) e com L linhas;
-- a razão REST / processo, para 1 linha (medianas) e para o lote.
+Cada parte do piso é a mediana de `--repeticoes` medições. O script imprime o piso, o tempo do
+curso e a razão entre eles.
 
-Grava tudo em build/bench.json e imprime uma tabela. Os números dependem da máquina e da carga
+**A API.** O champion (`models:/tempo_entrega@champion`), servido como na aula numa porta
+livre: latência REST de 1 linha (p50/p95, numa conexão reaproveitada), a vazão de um lote e o
+`predict` no processo, com o cronômetro de `curso_mlops.cronometro` (o mesmo da aula 06). Com
+`--so-api`, o champion é o do store do curso (MLFLOW_TRACKING_URI ou o mlflow.db da raiz, só
+lido); se ele ainda não tem champion, as aulas 00 a 06 rodam antes num store temporário.
+
+Grava tudo em build/bench.json e imprime as tabelas. Os números dependem da máquina e da carga
 dela: compare medições da mesma máquina.
 """
 
@@ -28,44 +34,37 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
+from curso_mlops import cronometro, processos, store
+from curso_mlops import notebooks as nbs
+from curso_mlops import servidor as srv
+from curso_mlops.store import raiz_do_repositorio
 
-from curso_mlops import notebooks as nbs  # noqa: E402
-from curso_mlops import servidor as srv  # noqa: E402
-from curso_mlops import store  # noqa: E402
-
+RAIZ = raiz_do_repositorio()
 MODELO_PADRAO = "models:/tempo_entrega@champion"
 ULTIMA_AULA_NECESSARIA = 6  # a aula 06 deixa o champion guardado
 
-
-def cronometrar(funcao, vezes: int, aquecimento: int = 3) -> list[float]:
-    """Milissegundos de cada uma de `vezes` chamadas, depois de algumas de aquecimento."""
-    for _ in range(aquecimento):
-        funcao()
-    tempos = []
-    for _ in range(vezes):
-        inicio = time.perf_counter()
-        funcao()
-        tempos.append((time.perf_counter() - inicio) * 1000)
-    return tempos
-
-
-def resumo(tempos_ms: list[float]) -> dict[str, float]:
-    p95 = statistics.quantiles(tempos_ms, n=20)[-1] if len(tempos_ms) > 1 else tempos_ms[0]
-    return {"p50": round(statistics.median(tempos_ms), 3), "p95": round(p95, 3),
-            "media": round(statistics.fmean(tempos_ms), 3)}
+# O que o curso precisa de verdade, além dos kernels (o piso conta isto, nada mais):
+# - a aula 06 sobe o servidor do champion uma vez (a aula inteira usa o mesmo servidor), a 08
+#   sobe o do novo champion e a 09 sobe o servidor de produção (com dois *workers*): 3 partidas,
+#   medidas como a de um `mlflow models serve`;
+# - a aula 10 roda o projeto com `mlflow run`: 1 execução inteira. A segunda, a da fórmula
+#   ruim, falha antes de importar o MLflow no script e não entra no piso (o piso fica menor, e
+#   a razão, mais exigente).
+# Se uma aula passar a precisar de mais (ou de menos), mude aqui e explique na aula.
+NECESSARIO_PELO_CURSO = {"partidas_de_servidor": 3, "mlflow_run": 1}
+IMPORTS_DAS_AULAS = "import mlflow, pandas, statsmodels.formula.api, matplotlib.pyplot, scipy.stats"
 
 
-def medir(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) -> dict:
+# -- a API do champion -----------------------------------------------------------------------------
+
+def medir_api(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) -> dict:
     import mlflow
     import numpy as np
     import pandas as pd
@@ -77,8 +76,8 @@ def medir(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) -> dic
     uma_linha = pd.DataFrame({"distancia": [20.0]})
     lote = pd.DataFrame({"distancia": np.random.default_rng(0).uniform(0.5, 26.0, linhas).round(1)})
 
-    processo_1 = cronometrar(lambda: modelo.predict(uma_linha), chamadas)
-    processo_lote = min(cronometrar(lambda: modelo.predict(lote), 3, aquecimento=1)) / 1000
+    processo_1 = cronometro.cronometrar(lambda: modelo.predict(uma_linha), chamadas)
+    processo_lote = min(cronometro.cronometrar(lambda: modelo.predict(lote), 3, aquecimento=1)) / 1000
 
     corpo_1 = json.dumps({"dataframe_records": [{"distancia": 20}]})
     corpo_lote = json.dumps({"dataframe_split": lote.to_dict(orient="split", index=False)})
@@ -93,10 +92,10 @@ def medir(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) -> dic
             return resposta
 
         previsao = chamar(corpo_1).json()["predictions"][0]["0"]
-        rest_1 = cronometrar(lambda: chamar(corpo_1), chamadas)
-        rest_lote = min(cronometrar(lambda: chamar(corpo_lote), 3, aquecimento=1)) / 1000
+        rest_1 = cronometro.cronometrar(lambda: chamar(corpo_1), chamadas)
+        rest_lote = min(cronometro.cronometrar(lambda: chamar(corpo_lote), 3, aquecimento=1)) / 1000
 
-    rest_1_resumo, processo_1_resumo = resumo(rest_1), resumo(processo_1)
+    rest_1_resumo, processo_1_resumo = cronometro.resumo(rest_1), cronometro.resumo(processo_1)
     return {
         "modelo": modelo_uri,
         "previsao_20km": round(previsao, 3),
@@ -112,7 +111,7 @@ def medir(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) -> dic
     }
 
 
-def tabela(r: dict) -> str:
+def tabela_api(r: dict) -> str:
     rest, proc = r["rest_1_linha_ms"], r["processo_1_linha_ms"]
     n = f"{r['linhas_lote']:,} linhas"
     linhas = [
@@ -122,6 +121,8 @@ def tabela(r: dict) -> str:
         f"{r['razao_rest_processo_1_linha']:>9.1f}x",
         f"{'1 linha, p95 (ms)':<28} {rest['p95']:>12.2f} {proc['p95']:>12.2f} "
         f"{rest['p95'] / proc['p95']:>9.1f}x",
+        f"{'1 linha, p99 (ms)':<28} {rest['p99']:>12.2f} {proc['p99']:>12.2f} "
+        f"{rest['p99'] / proc['p99']:>9.1f}x",
         f"{n + ', tempo (ms)':<28} {r['rest_lote']['segundos'] * 1000:>12.1f} "
         f"{r['processo_lote']['segundos'] * 1000:>12.1f} {r['razao_rest_processo_lote']:>9.1f}x",
         f"{n + ', linhas/s':<28} {r['rest_lote']['linhas_por_segundo']:>12,} "
@@ -130,69 +131,195 @@ def tabela(r: dict) -> str:
     return "\n".join(linhas)
 
 
-def rodar_curso_temporario(pasta: Path) -> str:
-    uri = "sqlite:///" + (pasta / "mlflow.db").as_posix()
-    aulas = [p.stem for p in nbs.listar() if int(p.name[:2]) <= ULTIMA_AULA_NECESSARIA]
-    print(f"Executando as aulas {aulas[0][:2]} a {aulas[-1][:2]} num store temporário "
-          "(cerca de um minuto)...", flush=True)
-    resultado = subprocess.run(
-        [sys.executable, str(RAIZ / "scripts" / "run_course.py"), *aulas, "--tracking-uri", uri,
-         "--saida", str(pasta / "executados")], capture_output=True, text=True)
+# -- o curso e o piso --------------------------------------------------------------------------------
+
+def _executor(args: list, timeout: float = 1800) -> subprocess.CompletedProcess:
+    resultado = subprocess.run([sys.executable, str(RAIZ / "scripts" / "run_course.py"), *map(str, args)],
+                               capture_output=True, text=True, timeout=timeout, cwd=RAIZ)
     if resultado.returncode != 0:
-        raise RuntimeError("o curso temporário falhou:\n" + resultado.stderr[-3000:])
+        raise RuntimeError("o executor falhou:\n" + resultado.stderr[-3000:])
+    return resultado
+
+
+def rodar_curso(pasta: Path, notebooks: list[str] | None = None) -> tuple[str, float]:
+    """O curso (ou só `notebooks`) num store novo em `pasta`; devolve (URI, segundos)."""
+    uri = "sqlite:///" + (pasta / "mlflow.db").as_posix()
+    inicio = time.perf_counter()
+    _executor([*(notebooks or []), "--tracking-uri", uri, "--saida", pasta / "executados"])
+    return uri, time.perf_counter() - inicio
+
+
+def medir_kernel_e_imports(pasta: Path, repeticoes: int) -> tuple[float, list[float]]:
+    """Segundos do papermill num notebook de uma célula que importa o que as aulas importam."""
+    import nbformat
+    import papermill
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(IMPORTS_DAS_AULAS)]
+    entrada = pasta / "piso.ipynb"
+    nbs.escrever(nb, entrada)
+
+    def uma_vez():
+        papermill.execute_notebook(str(entrada), str(pasta / "piso-executado.ipynb"), kernel_name="python3",
+                                   cwd=str(nbs.pasta_notebooks()), progress_bar=False,
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+
+    return cronometro.mediana_de_segundos(uma_vez, repeticoes)
+
+
+def medir_partida_de_servidor(modelo_uri: str, tracking_uri: str, repeticoes: int) -> tuple[float, list[float]]:
+    """Segundos de um `mlflow models serve`: iniciar, /ping respondendo e parar."""
+    def uma_vez():
+        with srv.ServidorDeModelo(modelo_uri, tracking_uri=tracking_uri, verificar=False):
+            pass
+
+    return cronometro.mediana_de_segundos(uma_vez, repeticoes)
+
+
+def medir_mlflow_run(tracking_uri: str, repeticoes: int) -> tuple[float, list[float]]:
+    """Segundos de um `mlflow run` do MLproject (o da aula 09), com --env-manager local."""
+    ambiente = processos.ambiente_com_o_python_do_curso()  # o MLproject chama `python` pelo PATH
+    ambiente["MLFLOW_TRACKING_URI"] = tracking_uri
+
+    def uma_vez():
+        resultado = subprocess.run(
+            processos.comando_mlflow("run", ".", "-e", "treinar", "--env-manager", "local",
+                                     "--experiment-name", "bench-piso", "--run-name", "bench-piso"),
+            cwd=RAIZ, env=ambiente, capture_output=True, text=True, timeout=600)
+        if resultado.returncode != 0:
+            raise RuntimeError("o mlflow run do piso falhou:\n" + resultado.stderr[-2000:])
+
+    return cronometro.mediana_de_segundos(uma_vez, repeticoes)
+
+
+def medir_piso_e_curso(pasta: Path, repeticoes: int) -> tuple[dict, str]:
+    """O curso num store novo e o piso medido logo depois; devolve (números, URI do store)."""
+    quantos = len(nbs.listar())
+    print(f"Executando o curso inteiro ({quantos} notebooks) num store novo...", flush=True)
+    uri, curso = rodar_curso(pasta / "curso")
+    print(f"  curso: {curso:.1f} s", flush=True)
+
+    print(f"Medindo o piso ({repeticoes} vezes cada parte)...", flush=True)
+    kernel, kernels = medir_kernel_e_imports(pasta, repeticoes)
+    print(f"  kernel + imports, por notebook: {kernel:.2f} s", flush=True)
+    partida, partidas = medir_partida_de_servidor(MODELO_PADRAO, uri, repeticoes)
+    print(f"  uma partida de servidor (iniciar, /ping, parar): {partida:.2f} s", flush=True)
+    projeto, projetos = medir_mlflow_run("sqlite:///" + (pasta / "piso.db").as_posix(), repeticoes)
+    print(f"  um mlflow run do MLproject: {projeto:.2f} s", flush=True)
+
+    n_servidor = NECESSARIO_PELO_CURSO["partidas_de_servidor"]
+    n_run = NECESSARIO_PELO_CURSO["mlflow_run"]
+    piso = quantos * kernel + n_servidor * partida + n_run * projeto
+    numeros = {
+        "curso_segundos": round(curso, 1),
+        "piso_segundos": round(piso, 1),
+        "razao_curso_piso": round(curso / piso, 2),
+        "piso": {
+            "notebooks": quantos,
+            "kernel_e_imports_segundos": round(kernel, 3),
+            "partidas_de_servidor": n_servidor,
+            "partida_de_servidor_segundos": round(partida, 3),
+            "mlflow_run": n_run,
+            "mlflow_run_segundos": round(projeto, 3),
+            "repeticoes": repeticoes,
+            "medicoes_segundos": {"kernel_e_imports": [round(x, 3) for x in kernels],
+                                  "partida_de_servidor": [round(x, 3) for x in partidas],
+                                  "mlflow_run": [round(x, 3) for x in projetos]},
+            "imports": IMPORTS_DAS_AULAS,
+        },
+    }
+    return numeros, uri
+
+
+def tabela_piso(r: dict) -> str:
+    p = r["piso"]
+    return "\n".join([
+        f"{'parte':<44} {'vezes':>6} {'cada (s)':>9} {'total (s)':>10}",
+        f"{'-' * 44} {'-' * 6} {'-' * 9} {'-' * 10}",
+        f"{'kernel + imports (um notebook)':<44} {p['notebooks']:>6} {p['kernel_e_imports_segundos']:>9.2f} "
+        f"{p['notebooks'] * p['kernel_e_imports_segundos']:>10.1f}",
+        f"{'partida de servidor (iniciar, /ping, parar)':<44} {p['partidas_de_servidor']:>6} "
+        f"{p['partida_de_servidor_segundos']:>9.2f} "
+        f"{p['partidas_de_servidor'] * p['partida_de_servidor_segundos']:>10.1f}",
+        f"{'mlflow run do MLproject':<44} {p['mlflow_run']:>6} {p['mlflow_run_segundos']:>9.2f} "
+        f"{p['mlflow_run'] * p['mlflow_run_segundos']:>10.1f}",
+        f"{'piso':<44} {'':>6} {'':>9} {r['piso_segundos']:>10.1f}",
+        f"{'curso (run_course.py num store novo)':<44} {'':>6} {'':>9} {r['curso_segundos']:>10.1f}",
+        f"{'curso / piso':<44} {'':>6} {'':>9} {r['razao_curso_piso']:>9.2f}x",
+    ])
+
+
+def champion_do_store(modelo: str) -> str | None:
+    """O URI do store do curso, se ele já tem `modelo`; None se não tem (sem criar um banco)."""
+    uri = store.tracking_uri()
+    banco = store.caminho_do_banco(uri)
+    if banco is not None and not banco.exists():
+        return None
+    try:
+        srv.verificar_modelo(modelo, uri)
+    except srv.ErroDoServidor:
+        return None
     return uri
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Mede a latência e a vazão da API do champion.")
+    parser = argparse.ArgumentParser(description="Mede o curso contra o seu piso e a API do champion.")
+    parser.add_argument("--so-api", action="store_true",
+                        help="só a API do champion do store do curso (sem o curso e o piso)")
     parser.add_argument("--modelo", default=MODELO_PADRAO, help=f"URI do modelo (padrão: {MODELO_PADRAO})")
     parser.add_argument("--chamadas", type=int, default=200, help="chamadas de 1 linha (padrão: 200)")
     parser.add_argument("--linhas", type=int, default=10_000, help="linhas do lote (padrão: 10000)")
-    parser.add_argument("--curso-temporario", action="store_true",
-                        help="roda as aulas 00 a 06 num store novo e mede o champion de lá")
+    parser.add_argument("--repeticoes", type=int, default=3,
+                        help="medições de cada parte do piso; vale a mediana (padrão: 3)")
     parser.add_argument("--saida", type=Path, default=RAIZ / "build" / "bench.json")
     args = parser.parse_args(argv)
-    if args.chamadas < 2 or args.linhas < 1:
-        parser.error("--chamadas precisa ser ao menos 2 e --linhas ao menos 1")
+    if args.chamadas < 2 or args.linhas < 1 or args.repeticoes < 1:
+        parser.error("--chamadas precisa ser ao menos 2, --linhas e --repeticoes ao menos 1")
 
-    os.environ.update(nbs.AMBIENTE_DE_EXECUCAO)
-    with tempfile.TemporaryDirectory(prefix="curso-bench-") as pasta:
+    resultado: dict = {}
+    with tempfile.TemporaryDirectory(prefix="curso-bench-") as temporaria:
+        pasta = Path(temporaria)
         try:
-            uri = store.tracking_uri()
-            origem = "store do curso"
-            precisa_do_curso = args.curso_temporario
-            if not precisa_do_curso:
-                try:
-                    banco = store.caminho_do_banco(uri)
-                    if banco is not None and not banco.exists():  # sem criar um banco vazio
-                        raise srv.ErroDoServidor("o store ainda não existe")
-                    srv.verificar_modelo(args.modelo, uri)
-                except srv.ErroDoServidor:
-                    print(f"O store do curso ({store.descrever(uri)}) ainda não tem {args.modelo}.")
-                    precisa_do_curso = True
-            if precisa_do_curso:
-                uri = rodar_curso_temporario(Path(pasta))
-                origem = "curso temporário (aulas 00 a 06)"
+            if args.so_api:
+                uri, origem = champion_do_store(args.modelo), "store do curso"
+                if uri is None:
+                    print(f"O store do curso ({store.descrever()}) ainda não tem {args.modelo}; "
+                          "executando as aulas 00 a 06 num store temporário (cerca de um minuto)...",
+                          flush=True)
+                    aulas = [p.name[:2] for p in nbs.listar() if int(p.name[:2]) <= ULTIMA_AULA_NECESSARIA]
+                    (pasta / "aulas").mkdir()
+                    uri, _ = rodar_curso(pasta / "aulas", aulas)
+                    origem = "curso temporário (aulas 00 a 06)"
+            else:
+                (pasta / "curso").mkdir()
+                resultado, uri = medir_piso_e_curso(pasta, args.repeticoes)
+                origem = "o curso medido (store novo)"
             print(f"Medindo {args.modelo} ({origem}): {args.chamadas} chamadas de 1 linha e um "
                   f"lote de {args.linhas:,} linhas...", flush=True)
-            resultado = medir(args.modelo, uri, args.chamadas, args.linhas)
-        except (RuntimeError, store.ErroDeStore, srv.ErroDoServidor) as erro:
+            resultado.update(medir_api(args.modelo, uri, args.chamadas, args.linhas))
+        except (RuntimeError, store.ErroDeStore, srv.ErroDoServidor, subprocess.TimeoutExpired) as erro:
             print(f"erro: {erro}", file=sys.stderr)
             return 1
 
-    resultado = {
-        **resultado,
+    resultado.update({
         "origem": origem,
-        "quando": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quando": datetime.now(UTC).isoformat(timespec="seconds"),
         "maquina": {"sistema": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count()},
-    }
+    })
     args.saida.parent.mkdir(parents=True, exist_ok=True)
     args.saida.write_text(json.dumps(resultado, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()
-    print(tabela(resultado))
-    print(f"\nPrevisão para 20 km: {resultado['previsao_20km']:.1f} min. Resultado em "
-          f"{args.saida.relative_to(RAIZ) if args.saida.is_relative_to(RAIZ) else args.saida}.")
+    if "piso" in resultado:
+        print(tabela_piso(resultado))
+        print()
+    print(tabela_api(resultado))
+    destino = args.saida.relative_to(RAIZ) if args.saida.is_relative_to(RAIZ) else args.saida
+    print(f"\nPrevisão para 20 km: {resultado['previsao_20km']:.1f} min. Resultado em {destino}.")
+    if "piso" in resultado:
+        print(f"Curso: {resultado['curso_segundos']:.1f} s; piso: {resultado['piso_segundos']:.1f} s; "
+              f"razão: {resultado['razao_curso_piso']:.2f}x.")
     return 0
 
 

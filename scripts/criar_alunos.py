@@ -25,10 +25,7 @@ import sys
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from curso_mlops import store, turma  # noqa: E402
-
+from curso_mlops import store, turma
 
 # Aviso interno do MLflow 3.17 ao importar o cliente do servidor; não vem do curso.
 warnings.filterwarnings("ignore", message=r"starlette\.middleware\.wsgi is deprecated")

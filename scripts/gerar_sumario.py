@@ -12,10 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
+from curso_mlops import notebooks as nbs
+from curso_mlops.store import raiz_do_repositorio
 
-from curso_mlops import notebooks as nbs  # noqa: E402
+RAIZ = raiz_do_repositorio()
 
 INICIO = "<!-- sumario:inicio -->"
 FIM = "<!-- sumario:fim -->"

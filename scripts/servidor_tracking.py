@@ -23,9 +23,7 @@ import signal
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from curso_mlops import servidor_tracking as st  # noqa: E402
+from curso_mlops import servidor_tracking as st
 
 
 def _configuracao(args) -> st.Configuracao:
@@ -86,11 +84,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.primeiro_plano:
             servidor = st.ServidorDeTracking(config, timeout=args.timeout).iniciar()
             print(f"Servidor de tracking no ar: {config.descrever()}\nCtrl+C para parar.", flush=True)
+            # Ctrl+C ou SIGTERM param o grupo inteiro do servidor (sem órfãos).
             signal.signal(signal.SIGTERM, _interromper)
             try:
                 servidor.processo.wait()
             except KeyboardInterrupt:
-                pass
+                print("\nParando o servidor...", flush=True)
             finally:
                 servidor.parar()
         else:

@@ -1,50 +1,46 @@
 """Serve o champion do curso como API REST, como na aula (o alvo `make serve`).
 
     python scripts/servir.py               # models:/tempo_entrega@champion em http://127.0.0.1:5299
-    python scripts/servir.py --port 5300
+    python scripts/servir.py --porta 5300
 
 Equivale a, com o .venv ativo e o store do curso,
 
     mlflow models serve -m models:/tempo_entrega@champion -p 5299 --env-manager local
 
-e deixa o terminal preso ao servidor até `Ctrl+C`. Em outro terminal, o pedido da aula:
+(executado como `python -m mlflow` do mesmo Python, sem depender do PATH) e deixa o terminal
+preso ao servidor até `Ctrl+C`. Em outro terminal, o pedido da aula:
 
-    curl http://localhost:5299/invocations -H "Content-Type: application/json" -d '{"dataframe_records": [{"distancia": 20}]}'
+    curl http://localhost:5299/invocations -H "Content-Type: application/json" \\
+        -d '{"dataframe_records": [{"distancia": 20}]}'
 
 Antes de subir, confere que o store tem o champion (senão, manda rodar `make run`) e que a
-porta está livre, com mensagens claras em vez de um erro do MLflow segundos depois.
+porta está livre, com mensagens claras em vez de um erro do MLflow segundos depois. Ctrl+C ou
+SIGTERM param o servidor e os processos filhos dele (`curso_mlops.processos`).
+
+Saída 0 quando parado com Ctrl+C; 1 sem champion ou com a porta ocupada; 2 com um store inválido.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
-import signal
-import subprocess
 import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from curso_mlops import servidor, store  # noqa: E402
+from curso_mlops import processos, servidor, store
 
 MODELO_PADRAO = "models:/tempo_entrega@champion"
 CORPO_DA_AULA = '{"dataframe_records": [{"distancia": 20}]}'
 
 
 def comando(modelo: str, porta: int) -> list[str]:
-    """A linha de comando do servidor, com o `mlflow` do mesmo ambiente deste Python."""
-    executavel = Path(sys.executable).parent / ("mlflow.exe" if os.name == "nt" else "mlflow")
-    inicio = [str(executavel)] if executavel.exists() else [sys.executable, "-m", "mlflow"]
-    return [*inicio, "models", "serve", "-m", modelo, "-h", servidor.HOST, "-p", str(porta),
-            "--env-manager", "local"]
+    """A linha de comando do servidor: o MLflow do mesmo Python deste script."""
+    return processos.comando_mlflow("models", "serve", "-m", modelo, "-h", servidor.HOST,
+                                    "-p", porta, "--env-manager", "local")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve o champion do curso como API REST.")
-    parser.add_argument("--port", type=int, default=5299)
+    parser.add_argument("--porta", type=int, default=5299, help="porta (padrão: 5299)")
     parser.add_argument("--modelo", default=MODELO_PADRAO, help=f"URI do modelo (padrão: {MODELO_PADRAO})")
     args = parser.parse_args(argv)
     try:
@@ -62,53 +58,22 @@ def main(argv: list[str] | None = None) -> int:
               "Rode `make run` (ou os notebooks 00 a 06) para treinar, registrar e promover o "
               "modelo, e depois `make serve` de novo.", file=sys.stderr)
         return 1
-    if servidor.porta_em_uso(args.port):
-        print(f"erro: a porta {args.port} já está em uso em {servidor.HOST} (outro `make serve`?). "
-              f"Pare o outro servidor ou use outra porta: `make serve PORTA_API=5300`.", file=sys.stderr)
+    if processos.porta_em_uso(args.porta):
+        print("erro: " + processos.mensagem_de_porta_ocupada(args.porta, "PORTA_API", "serve"),
+              file=sys.stderr)
         return 1
 
     print(f"Servindo {args.modelo} ({store.descrever(uri)}); Ctrl+C para parar.")
-    print("  $ " + shlex.join(["mlflow", "models", "serve", "-m", args.modelo, "-p", str(args.port),
+    print("  $ " + shlex.join(["mlflow", "models", "serve", "-m", args.modelo, "-p", str(args.porta),
                                "--env-manager", "local"]))
     print("Em outro terminal, o pedido da aula:")
-    print(f"  $ curl http://localhost:{args.port}/invocations -H \"Content-Type: application/json\" "
+    print(f"  $ curl http://localhost:{args.porta}/invocations -H \"Content-Type: application/json\" "
           f"-d '{CORPO_DA_AULA}'", flush=True)
-    ambiente = dict(os.environ, MLFLOW_TRACKING_URI=uri)
-    # O MLflow chama o `uvicorn` pelo PATH: o do mesmo ambiente vem primeiro.
-    ambiente["PATH"] = str(Path(sys.executable).parent) + os.pathsep + ambiente.get("PATH", "")
-    # Num grupo de processos próprio (POSIX): no Ctrl+C, este script encerra o servidor inteiro
-    # (o `mlflow` e o `uvicorn` filho dele) e só sai quando não sobra nenhum processo.
-    processo = subprocess.Popen(comando(args.modelo, args.port), env=ambiente,
-                                start_new_session=os.name == "posix")
-    try:
-        return processo.wait()
-    except KeyboardInterrupt:
-        print("\nParando o servidor...", flush=True)
-        parar(processo)
-        return 0
-
-
-def parar(processo: subprocess.Popen, prazo: float = 15.0) -> None:
-    """Encerra o servidor e os filhos dele (SIGTERM no grupo; SIGKILL se o prazo esgotar)."""
-    if os.name != "posix":  # no Windows, o Ctrl+C do console já chegou a todos os processos
-        try:
-            processo.wait(timeout=prazo)
-        except subprocess.TimeoutExpired:
-            processo.kill()
-        return
-    for sinal in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(processo.pid, sinal)
-        except ProcessLookupError:
-            return
-        limite = time.monotonic() + prazo
-        while time.monotonic() < limite:
-            processo.poll()  # recolhe o líder, para o grupo poder sumir
-            try:
-                os.killpg(processo.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
+    ambiente = processos.ambiente_com_o_python_do_curso()
+    ambiente["MLFLOW_TRACKING_URI"] = uri
+    return processos.rodar_em_primeiro_plano(
+        comando(args.modelo, args.porta), env=ambiente,
+        ao_parar=lambda: print("\nParando o servidor...", flush=True))
 
 
 if __name__ == "__main__":

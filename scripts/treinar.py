@@ -109,12 +109,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="o ID da run de preparação da aula 02 (padrão: a mais recente)")
     parser.add_argument("--nome-da-run", default=None)
     args = parser.parse_args(argv)
-    from curso_mlops.dados import ErroDeDados
+    from curso_mlops import dados, modelagem
     from curso_mlops.store import ErroDeStore
 
     try:
+        # A fórmula é conferida contra as colunas do contrato antes de qualquer coisa pesada
+        # (importar o MLflow, baixar os dados): um treino empacotado falha cedo.
+        modelagem.conferir_formula(args.formula, [c.nome for c in dados.CONTRATO_ENTREGAS])
         treinar(args.formula, args.preparacao, args.nome_da_run)
-    except (ErroDeParametro, ErroDeDados, ErroDeStore) as erro:
+    except modelagem.ErroDeFormula as erro:
+        print(f"erro: {erro}", file=sys.stderr)
+        return 2
+    except (ErroDeParametro, dados.ErroDeDados, ErroDeStore) as erro:
         print(f"erro: {erro}", file=sys.stderr)
         return 2
     return 0

@@ -1,13 +1,44 @@
-"""Utilitários compartilhados pelos testes."""
+"""Fixtures compartilhadas dos testes, e as execuções caras do curso feitas uma vez só.
+
+O curso roda inteiro no máximo três vezes numa sessão (`make test`):
+
+1. **O nbval estrito de notebooks/** (coletado primeiro): o store que ele deixa é o da 1ª
+   execução. Se o nbval não rodou nesta sessão (ex.: `pytest tests/modelo`) ou quebrou no
+   meio, `curso_uma_vez` executa o curso pelo executor num store novo.
+2. **A 2ª execução** (`curso_executado`): o curso inteiro de novo, em ordem, no MESMO store,
+   com os notebooks executados guardados. Os testes do que cada aula deixa no store conferem o
+   estado depois das duas, e o "uma segunda execução dá as mesmas saídas" compara os
+   executados com os guardados.
+3. **A turma** (tests/turma/test_turma_servidor.py): dois alunos num servidor PostgreSQL com
+   senha.
+
+As sequências fora de ordem rodam em CÓPIAS do store da 1ª execução (`Sequencias`), duas de
+cada vez, ao mesmo tempo que a 2ª execução: a cópia é feita antes de a 2ª começar.
+
+Nenhum teste escreve no repositório nem em build/: cada execução grava em pastas temporárias.
+"""
+
+from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from curso_mlops import notebooks as nbs
+from tests.notebooks.sequencias import SEQUENCIAS
+
 RAIZ = Path(__file__).resolve().parent.parent
+PRAZO_DO_CURSO = 1800  # segundos para uma execução inteira do curso (o curso leva ~2 min)
+SEQUENCIAS_AO_MESMO_TEMPO = 2  # a máquina tem 2 núcleos
 
 
 @pytest.fixture
@@ -27,26 +58,291 @@ def rodar_script():
     return rodar
 
 
-def _estado(caminho: Path):
-    return caminho.stat().st_mtime_ns if caminho.exists() else None
+def executar_curso(uri: str, saida: Path, notebooks: list[str] | None = None,
+                   extras: list[str] | None = None, timeout: float = PRAZO_DO_CURSO,
+                   env: dict | None = None) -> subprocess.CompletedProcess:
+    """O executor (scripts/run_course.py) em `uri`, com os executados em `saida`."""
+    args = ["scripts/run_course.py", *(notebooks or []), "--tracking-uri", uri, "--saida", saida,
+            *(extras or [])]
+    return rodar(args, env=env, timeout=timeout)
+
+
+def conferir_execucao(resultado: subprocess.CompletedProcess, notebooks=None) -> None:
+    """O executor saiu com 0 e a tabela de tempos tem cada notebook pedido."""
+    assert resultado.returncode == 0, (resultado.stdout[-2000:] + "\n" + resultado.stderr[-3000:])
+    for caminho in notebooks or nbs.listar():
+        nome = caminho.stem if isinstance(caminho, Path) else caminho
+        assert nome in resultado.stdout, f"{nome} não está na tabela do executor"
+
+
+# -- cópia de um store SQLite ---------------------------------------------------------------------
+
+def uri_sqlite(pasta: Path) -> str:
+    return "sqlite:///" + (pasta / "mlflow.db").as_posix()
+
+
+def copiar_store(origem: Path, destino: Path) -> str:
+    """Copia um store SQLite (mlflow.db + mlartifacts/) e devolve o URI da cópia.
+
+    Os experimentos guardam o caminho absoluto dos artefatos: na cópia, cada caminho da origem
+    é trocado pelo da cópia, e a cópia fica independente (nada dela aponta para a origem).
+    """
+    destino.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(origem / "mlflow.db", destino / "mlflow.db")
+    if (origem / "mlartifacts").exists():
+        shutil.copytree(origem / "mlartifacts", destino / "mlartifacts")
+    antigo, novo = str(origem.absolute()), str(destino.absolute())
+    with sqlite3.connect(destino / "mlflow.db") as conexao:
+        tabelas = [t for (t,) in conexao.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        colunas = [(t, c[1]) for t in tabelas for c in conexao.execute(f"PRAGMA table_info('{t}')")
+                   if "CHAR" in (c[2] or "").upper() or "TEXT" in (c[2] or "").upper()]
+        for tabela, coluna in colunas:
+            conexao.execute(f'UPDATE "{tabela}" SET "{coluna}" = REPLACE("{coluna}", ?, ?) '
+                            f'WHERE "{coluna}" LIKE ?', (antigo, novo, f"%{antigo}%"))
+        restos = sum(conexao.execute(f'SELECT COUNT(*) FROM "{t}" WHERE "{c}" LIKE ?',
+                                     (f"%{antigo}%",)).fetchone()[0] for t, c in colunas)
+    assert restos == 0, "a cópia do store ainda aponta para a origem"
+    return uri_sqlite(destino)
+
+
+# -- as execuções compartilhadas --------------------------------------------------------------------
+
+@dataclass
+class Execucao:
+    """Um store e, quando houver, o resultado do executor e a pasta dos executados."""
+
+    pasta: Path                       # a pasta do store (mlflow.db e mlartifacts/)
+    uri: str
+    executados: Path | None = None
+    resultado: subprocess.CompletedProcess | None = None
+    origem: str = ""
+    segundos: float | None = None
+
+
+@dataclass
+class Passo:
+    """Uma aula de uma sequência: o resultado do executor e o que estava inconsistente depois."""
+
+    notebook: str
+    resultado: subprocess.CompletedProcess
+    problemas: list[str]
+
+
+@dataclass
+class Sequencia:
+    """Uma lista de notebooks executada, uma aula de cada vez e na ordem dada, numa cópia do
+    store da 1ª execução; depois de cada aula, o registro é conferido (`registro_consistente`)."""
+
+    nome: str
+    notebooks: list[str]
+    execucao: Execucao
+    futuro: Future = field(repr=False, default=None)
+    passos: list[Passo] = field(default_factory=list)
+
+    def resultado(self, timeout: float = PRAZO_DO_CURSO) -> Execucao:
+        self.futuro.result(timeout=timeout)
+        return self.execucao
+
+
+class Execucoes:
+    """Orquestra as execuções caras da sessão (ver o docstring do módulo)."""
+
+    def __init__(self, config, pasta: Path, sequencias: dict[str, list[str]] | None = None):
+        self.config = config
+        self.pasta = pasta
+        self._trava = threading.Lock()
+        self._primeira: Execucao | None = None
+        self._erro_da_primeira: str | None = None
+        self._instantaneo: Path | None = None
+        self._segunda: Future | None = None
+        self._segunda_execucao: Execucao | None = None
+        self._pool = ThreadPoolExecutor(max_workers=SEQUENCIAS_AO_MESMO_TEMPO,
+                                        thread_name_prefix="sequencia")
+        self._fundo = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segunda-execucao")
+        self.sequencias: dict[str, Sequencia] = {}
+        self.contagem = {"curso inteiro": 0, "sequências": 0}
+        for nome, notebooks in (sequencias or {}).items():
+            self.registrar(nome, notebooks)
+
+    # 1ª execução ---------------------------------------------------------------------------
+    def primeira(self) -> Execucao:
+        with self._trava:
+            if self._erro_da_primeira is not None:
+                # Uma 1ª execução que falhou não é refeita a cada teste que a pede.
+                raise AssertionError(f"a 1ª execução do curso falhou: {self._erro_da_primeira}")
+            if self._primeira is None:
+                try:
+                    self._primeira = self._fazer_primeira()
+                    # A cópia intacta da 1ª execução, antes de qualquer outra mexer no store.
+                    self._instantaneo = self.pasta / "instantaneo-1a-execucao"
+                    copiar_store(self._primeira.pasta, self._instantaneo)
+                except BaseException as erro:
+                    self._primeira = None
+                    self._erro_da_primeira = str(erro)[-3000:] or type(erro).__name__
+                    raise
+            return self._primeira
+
+    def _fazer_primeira(self) -> Execucao:
+        registro = self.config._primeira_execucao
+        todos = [p.name for p in nbs.listar()]
+        if registro.completa(todos):
+            return Execucao(pasta=registro.pasta_store, uri=registro.uri, origem="nbval")
+        motivo = registro.motivo(todos)
+        pasta = self.pasta / "store"
+        pasta.mkdir()
+        inicio = time.perf_counter()
+        self.contagem["curso inteiro"] += 1
+        resultado = executar_curso(uri_sqlite(pasta), self.pasta / "executados1")
+        conferir_execucao(resultado)
+        return Execucao(pasta=pasta, uri=uri_sqlite(pasta), executados=self.pasta / "executados1",
+                        resultado=resultado, origem=f"executor ({motivo})",
+                        segundos=time.perf_counter() - inicio)
+
+    def instantaneo(self) -> Execucao:
+        """Uma cópia intacta do store da 1ª execução (ninguém grava nela)."""
+        self.primeira()
+        return Execucao(pasta=self._instantaneo, uri=uri_sqlite(self._instantaneo),
+                        origem=f"cópia intacta da 1ª execução ({self._primeira.origem})")
+
+    # 2ª execução, no mesmo store ---------------------------------------------------------------
+    def iniciar_segunda(self) -> Future:
+        primeira = self.primeira()
+        with self._trava:
+            if self._segunda is None:
+                self._iniciar_sequencias()  # as cópias já existem: podem rodar juntas
+                self._segunda = self._fundo.submit(self._fazer_segunda, primeira)
+            return self._segunda
+
+    def _fazer_segunda(self, primeira: Execucao) -> Execucao:
+        saida = self.pasta / "executados2"
+        inicio = time.perf_counter()
+        self.contagem["curso inteiro"] += 1
+        resultado = executar_curso(primeira.uri, saida)
+        return Execucao(pasta=primeira.pasta, uri=primeira.uri, executados=saida,
+                        resultado=resultado, origem="2ª execução no mesmo store",
+                        segundos=time.perf_counter() - inicio)
+
+    def segunda(self) -> Execucao:
+        execucao = self.iniciar_segunda().result(timeout=PRAZO_DO_CURSO)
+        self._segunda_execucao = execucao
+        conferir_execucao(execucao.resultado)
+        return execucao
+
+    # sequências fora de ordem, em cópias ---------------------------------------------------------
+    def registrar(self, nome: str, notebooks: list[str]) -> Sequencia:
+        """Pede uma sequência: roda `notebooks` numa cópia do store da 1ª execução.
+
+        Começa logo que a 1ª execução existe (junto com a 2ª), no máximo duas de cada vez.
+        """
+        with self._trava:
+            if nome in self.sequencias:
+                if self.sequencias[nome].notebooks != list(notebooks):
+                    raise ValueError(f"a sequência {nome!r} já existe com outros notebooks")
+                return self.sequencias[nome]
+            pasta = self.pasta / "sequencias" / nome
+            sequencia = Sequencia(nome, list(notebooks),
+                                  Execucao(pasta=pasta / "store", uri=uri_sqlite(pasta / "store"),
+                                           executados=pasta / "executados",
+                                           origem=f"cópia da 1ª execução + {' '.join(notebooks)}"))
+            self.sequencias[nome] = sequencia
+            iniciar_agora = self._instantaneo is not None
+        if iniciar_agora:
+            self._submeter(sequencia)
+        return sequencia
+
+    def _iniciar_sequencias(self) -> None:
+        for sequencia in self.sequencias.values():
+            if sequencia.futuro is None:
+                self._submeter(sequencia)
+
+    def _submeter(self, sequencia: Sequencia) -> None:
+        if sequencia.futuro is None:
+            sequencia.futuro = self._pool.submit(self._rodar_sequencia, sequencia)
+
+    def _rodar_sequencia(self, sequencia: Sequencia) -> Execucao:
+        from tests.notebooks.registro_consistente import problemas_do_registro
+
+        execucao = sequencia.execucao
+        copiar_store(self._instantaneo, execucao.pasta)
+        inicio = time.perf_counter()
+        self.contagem["sequências"] += 1
+        # Uma chamada do executor por aula: ele ordena e deduplica a lista que recebe, e a
+        # sequência é justamente a ordem dada (07 antes de 05; 06 duas vezes).
+        for notebook in sequencia.notebooks:
+            resultado = executar_curso(execucao.uri, execucao.executados, [notebook])
+            sequencia.passos.append(Passo(notebook, resultado, problemas_do_registro(execucao.uri)))
+            execucao.resultado = resultado
+        execucao.segundos = time.perf_counter() - inicio
+        return execucao
+
+    def fechar(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._fundo.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture(scope="session")
-def curso_executado(tmp_path_factory, rodar_script):
-    """O curso inteiro executado DUAS vezes, pelo executor, num mesmo store SQLite novo.
+def execucoes(request, tmp_path_factory):
+    """O orquestrador das execuções compartilhadas (use as fixtures abaixo).
 
-    Devolve um dicionário com `pasta`, `uri` (o store) e `resultados` (um CompletedProcess
-    por execução; os notebooks executados ficam em pasta/executados1 e pasta/executados2).
-    Os testes que conferem o que as aulas gravaram no store usam este, para não executar o
-    curso de novo. Ao fim, o store do usuário (mlflow.db da raiz) não pode ter mudado.
+    As sequências de `tests/notebooks/sequencias.py` são registradas logo aqui, para rodarem
+    junto com a 2ª execução.
+    """
+    orquestrador = Execucoes(request.config, tmp_path_factory.mktemp("execucoes"), SEQUENCIAS)
+    request.config._execucoes = orquestrador
+    yield orquestrador
+    orquestrador.fechar()
+
+
+@pytest.fixture(autouse=True)
+def _adiantar_a_segunda_execucao(request):
+    """Se algum teste desta sessão precisa da 2ª execução, ela começa (em segundo plano) no
+    primeiro teste de tests/, e não só quando o primeiro teste que a usa chegar.
+
+    Lê `session.items` já filtrado (-m, -k): testes desmarcados não disparam nada.
+    """
+    config = request.config
+    if getattr(config, "_segunda_adiantada", False):
+        return
+    config._segunda_adiantada = True
+    if any("curso_executado" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("execucoes").iniciar_segunda()
+
+
+@pytest.fixture(scope="session")
+def curso_uma_vez(execucoes) -> Execucao:
+    """Uma cópia intacta do store depois da 1ª execução do curso (a do nbval desta sessão, ou
+    uma pelo executor). Só leitura: quem precisa mudar algo usa `execucoes.registrar(...)`."""
+    return execucoes.instantaneo()
+
+
+@pytest.fixture(scope="session")
+def curso_executado(execucoes) -> Execucao:
+    """O store depois de DUAS execuções do curso inteiro, em ordem, no mesmo store.
+
+    `executados` tem os notebooks da 2ª execução. Ao fim, o store do usuário (mlflow.db da
+    raiz) não pode ter mudado.
     """
     banco_do_usuario = RAIZ / "mlflow.db"
-    antes = _estado(banco_do_usuario)
-    pasta = tmp_path_factory.mktemp("curso")
-    (pasta / "store").mkdir()
-    uri = "sqlite:///" + (pasta / "store" / "mlflow.db").as_posix()
-    resultados = [rodar_script(["scripts/run_course.py", "--tracking-uri", uri,
-                                "--saida", pasta / f"executados{vez}"], timeout=1500)
-                  for vez in (1, 2)]
-    assert _estado(banco_do_usuario) == antes, "o curso mexeu no store do usuário"
-    return {"pasta": pasta, "uri": uri, "resultados": resultados}
+    antes = banco_do_usuario.stat().st_mtime_ns if banco_do_usuario.exists() else None
+    execucao = execucoes.segunda()
+    depois = banco_do_usuario.stat().st_mtime_ns if banco_do_usuario.exists() else None
+    assert depois == antes, "o curso mexeu no store do usuário"
+    return execucao
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Quantas vezes o curso rodou nesta sessão, e de onde veio cada execução compartilhada."""
+    orquestrador = getattr(config, "_execucoes", None)
+    if orquestrador is None:
+        return
+    linhas = []
+    if orquestrador._primeira is not None:
+        linhas.append(f"1ª execução: {orquestrador._primeira.origem}")
+    if orquestrador._segunda_execucao is not None:
+        linhas.append(f"2ª execução: {orquestrador._segunda_execucao.segundos:.0f} s")
+    linhas.append("execuções do curso inteiro pelo executor (além do nbval e da turma): "
+                  f"{orquestrador.contagem['curso inteiro']}; sequências em cópias: "
+                  f"{orquestrador.contagem['sequências']}")
+    terminalreporter.write_sep("-", "execuções compartilhadas do curso")
+    for linha in linhas:
+        terminalreporter.write_line(linha)

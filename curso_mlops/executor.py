@@ -1,0 +1,320 @@
+"""O executor do curso: roda os notebooks com papermill, em ordem, e mostra quanto cada um levou.
+
+A lógica de `scripts/run_course.py` (o `make run` e o `make notebooks`): a escolha dos
+notebooks, a entrega de cada parâmetro só a quem o declara, o `ALUNO`, a aceitação das células
+marcadas com `raises-exception`, a troca atômica do notebook guardado (`--in-place`) e a tabela
+de tempos. Nada acontece na importação.
+
+Exemplos (na raiz do repositório, com o .venv ativo ou via `make`):
+
+    python scripts/run_course.py                    # o curso inteiro, no store do curso
+    python scripts/run_course.py 00 02              # só alguns (número, nome ou arquivo)
+    python scripts/run_course.py --fresh            # num store temporário, descartado no fim
+    python scripts/run_course.py --tracking-uri http://127.0.0.1:5000
+    python scripts/run_course.py -p EXPERIMENTO teste-aluno
+    python scripts/run_course.py --aluno ana        # o espaço da aluna: tempo-entrega-ana...
+    python scripts/run_course.py --fresh --in-place # regenera as saídas guardadas (make notebooks)
+
+Cada notebook roda com a pasta notebooks/ como pasta de trabalho. Os executados vão para
+build/executed/. Com --in-place, o notebook guardado só é substituído depois de executado
+sem erro e normalizado (sem horários, durações nem caminhos da máquina).
+
+--aluno NOME (ou a variável de ambiente ALUNO) é o mesmo que `-p ALUNO NOME`, conferido pela
+regra de curso_mlops.nomes: cada notebook que declara ALUNO põe o sufixo do aluno nos nomes de
+experimentos e modelos (tempo-entrega-ana, tempo_entrega_ana). Vazio, valem os nomes da aula.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import nomes
+from . import notebooks as nbs
+from .store import raiz_do_repositorio
+
+SAIDA_PADRAO = raiz_do_repositorio() / "build" / "executed"
+PARAMETRO_ALUNO = "ALUNO"
+TAG_ERRO_ESPERADO = "raises-exception"
+
+
+class ErroDoExecutor(Exception):
+    """Erro de uso ou de execução, com a linha que o usuário vai ler."""
+
+    def __init__(self, mensagem: str, codigo: int = 1):
+        super().__init__(mensagem)
+        self.codigo = codigo
+
+
+def _valor(texto: str):
+    """Converte o valor de -p como o papermill: inteiro, real, booleano, None ou texto."""
+    for conversor in (int, float):
+        try:
+            return conversor(texto)
+        except ValueError:
+            pass
+    return {"True": True, "true": True, "False": False, "false": False,
+            "None": None}.get(texto, texto)
+
+
+def escolher(pedidos: list[str], disponiveis: list[Path]) -> list[Path]:
+    """Notebooks pedidos por número (03), nome (03_treinar...) ou arquivo; todos se vazio."""
+    if not pedidos:
+        return disponiveis
+    escolhidos = []
+    for pedido in pedidos:
+        chave = Path(pedido).name.removesuffix(".ipynb")
+        achados = [p for p in disponiveis
+                   if p.stem == chave or (chave.isdigit() and p.name.startswith(f"{int(chave):02d}_"))]
+        if len(achados) != 1:
+            nomes = ", ".join(p.stem for p in disponiveis) or "(nenhum)"
+            raise ErroDoExecutor(f"notebook desconhecido: {pedido!r}. Disponíveis: {nomes}", 2)
+        if achados[0] not in escolhidos:
+            escolhidos.append(achados[0])
+    return sorted(escolhidos)
+
+
+def declarados(caminho: Path) -> set[str]:
+    """Os nomes que a célula `parameters` do notebook atribui (`notebooks.parametros`)."""
+    return set(nbs.parametros(caminho))
+
+
+def parametros_por_notebook(escolhidos: list[Path], pedidos: list[tuple[str, str]]) -> dict[Path, dict]:
+    """Entrega a cada notebook só os parâmetros que a sua célula `parameters` declara."""
+    declarados_ = {p: declarados(p) for p in escolhidos}
+    resultado = {p: {} for p in escolhidos}
+    for nome, texto in pedidos:
+        alvos = [p for p in escolhidos if nome in declarados_[p]]
+        if not alvos:
+            conhecidos = sorted({n for d in declarados_.values() for n in d})
+            raise ErroDoExecutor(
+                f"parâmetro desconhecido: {nome!r}. Parâmetros dos notebooks escolhidos: "
+                f"{', '.join(conhecidos) or '(nenhum)'}", 2)
+        # ALUNO é sempre texto: `--aluno 2025` não pode virar o inteiro 2025.
+        valor = texto if nome == PARAMETRO_ALUNO else _valor(texto)
+        for p in alvos:
+            resultado[p][nome] = valor
+    return resultado
+
+
+def pedido_do_aluno(aluno_opcao: str | None, pedidos: list[tuple[str, str]],
+                    ambiente: dict[str, str] | None = None) -> tuple[str, str]:
+    """(valor de ALUNO conferido, origem) a partir de --aluno, de -p ALUNO ou da variável ALUNO.
+
+    A origem é "--aluno", "-p" ou "ALUNO" (a variável de ambiente); ("", "") se nada foi pedido.
+    """
+    ambiente = os.environ if ambiente is None else ambiente
+    do_p = [texto for nome, texto in pedidos if nome == PARAMETRO_ALUNO]
+    if aluno_opcao is not None and do_p:
+        raise ErroDoExecutor("use --aluno ou -p ALUNO, não os dois.", 2)
+    if len(do_p) > 1:
+        raise ErroDoExecutor("-p ALUNO foi dado mais de uma vez.", 2)
+    if aluno_opcao is not None:
+        valor, origem = aluno_opcao, "--aluno"
+    elif do_p:
+        valor, origem = do_p[0], "-p"
+    else:
+        valor, origem = ambiente.get(PARAMETRO_ALUNO, ""), PARAMETRO_ALUNO
+    try:
+        valor = nomes.validar_aluno(valor)
+    except nomes.ErroDeNome as erro:
+        fonte = "a variável de ambiente ALUNO" if origem == PARAMETRO_ALUNO else origem
+        raise ErroDoExecutor(f"{fonte}: {erro}", 2) from None
+    return (valor, origem) if valor else ("", "")
+
+
+def _primeira_linha(codigo: str) -> str:
+    for linha in codigo.splitlines():
+        if linha.strip():
+            return linha.strip()[:70]
+    return ""
+
+
+def _aceitar_erros_esperados() -> None:
+    """Faz o papermill aceitar o erro de uma célula marcada com a tag `raises-exception`.
+
+    O nbclient (que executa as células) e o nbval já respeitam essa tag e seguem em frente;
+    o papermill, no fim, procura saídas de erro em todas as células e falha mesmo assim.
+    Aqui a verificação final do papermill passa a ignorar só as células marcadas.
+    """
+    import papermill.execute as execucao
+
+    original = getattr(execucao.raise_for_execution_errors, "original", execucao.raise_for_execution_errors)
+
+    def verificar(nb, output_path):
+        sem_esperados = copy.deepcopy(nb)
+        for celula in sem_esperados.cells:
+            if TAG_ERRO_ESPERADO in celula.get("metadata", {}).get("tags", []):
+                celula.outputs = [o for o in celula.get("outputs", []) if o.get("output_type") != "error"]
+        return original(sem_esperados, output_path)
+
+    verificar.original = original
+    execucao.raise_for_execution_errors = verificar
+
+
+def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int) -> float:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    _aceitar_erros_esperados()
+    saida.parent.mkdir(parents=True, exist_ok=True)
+    inicio = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(entrada), str(saida), parameters=parametros or None, kernel_name="python3",
+            cwd=str(entrada.parent), progress_bar=True, execution_timeout=timeout,
+            # O kernel fala com o papermill por TCP em 127.0.0.1, como no JupyterLab; o aviso
+            # de "TCP sem criptografia" do ipykernel 7 só polui o terminal.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
+    except PapermillExecutionError as erro:
+        evalue = " ".join(str(erro.evalue).split())[:300]
+        raise ErroDoExecutor(
+            f"{entrada.name}: falhou na célula de código [{erro.exec_count}] "
+            f"(\"{_primeira_linha(erro.source)}\"): {erro.ename}: {evalue}") from None
+    except Exception as erro:  # kernel morreu, tempo esgotado, notebook ilegível...
+        mensagem = " ".join(str(erro).split())[:300]
+        raise ErroDoExecutor(f"{entrada.name}: {type(erro).__name__}: {mensagem}") from None
+    return time.perf_counter() - inicio
+
+
+def substituir_guardado(executado: Path, guardado: Path) -> None:
+    """Troca o notebook guardado pelo executado e normalizado, de forma atômica."""
+    nb = nbs.normalizar(nbs.ler(executado))
+    temporario = guardado.with_name(f".{guardado.name}.tmp")
+    try:
+        nbs.escrever(nb, temporario)
+        os.replace(temporario, guardado)
+    finally:
+        temporario.unlink(missing_ok=True)
+
+
+def tabela(tempos: list[tuple[str, float | None, str]]) -> str:
+    largura = max([len(n) for n, _, _ in tempos] + [8])
+    linhas = [f"{'notebook':<{largura}}  {'tempo':>8}  situação", f"{'-' * largura}  {'-' * 8}  {'-' * 8}"]
+    for nome, segundos, situacao in tempos:
+        texto = "-" if segundos is None else f"{segundos:7.1f}s"
+        linhas.append(f"{nome:<{largura}}  {texto:>8}  {situacao}")
+    total = sum(s for _, s, _ in tempos if s is not None)
+    linhas.append(f"{'total':<{largura}}  {total:7.1f}s")
+    return "\n".join(linhas)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Executa os notebooks do curso com papermill.",
+        epilog="Sem NOTEBOOK, executa todos em ordem.")
+    parser.add_argument("notebook", nargs="*", help="número (03), nome (03_treinar...) ou arquivo")
+    parser.add_argument("--fresh", action="store_true",
+                        help="usa um store SQLite temporário e novo (o seu store não é tocado)")
+    parser.add_argument("--tracking-uri", metavar="URI",
+                        help="store a usar (por padrão, MLFLOW_TRACKING_URI ou o SQLite da raiz)")
+    parser.add_argument("-p", "--parametro", nargs=2, action="append", default=[],
+                        metavar=("NOME", "VALOR"), help="parâmetro passado ao papermill")
+    parser.add_argument("--aluno", metavar="NOME", default=None,
+                        help="o espaço do aluno (= -p ALUNO NOME; padrão: a variável ALUNO): "
+                             "experimentos e modelos com o sufixo -NOME/_NOME")
+    parser.add_argument("--in-place", action="store_true",
+                        help="regrava as saídas guardadas em notebooks/ (use com --fresh)")
+    parser.add_argument("--saida", type=Path, default=SAIDA_PADRAO,
+                        help="pasta dos notebooks executados (padrão: build/executed)")
+    parser.add_argument("--pasta-notebooks", type=Path, default=nbs.pasta_notebooks(),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=int, default=600,
+                        help="limite de segundos por célula (padrão: 600)")
+    args = parser.parse_args(argv)
+
+    store_temporario = None
+    try:
+        if args.fresh and args.tracking_uri:
+            raise ErroDoExecutor("use --fresh ou --tracking-uri, não os dois: --fresh já é um "
+                                 "store novo e temporário.", 2)
+        if args.in_place and (args.parametro or args.aluno):
+            raise ErroDoExecutor("--in-place não aceita -p nem --aluno: as saídas guardadas usam "
+                                 "os valores padrão dos notebooks.", 2)
+        # Com --in-place, uma variável ALUNO esquecida no terminal não entra nas saídas guardadas.
+        aluno, origem_aluno = pedido_do_aluno(args.aluno, args.parametro,
+                                              {} if args.in_place else None)
+        pedidos = [(n, t) for n, t in args.parametro if n != PARAMETRO_ALUNO]
+        disponiveis = nbs.listar(args.pasta_notebooks)
+        if not disponiveis:
+            raise ErroDoExecutor(f"nenhum notebook NN_nome.ipynb em {args.pasta_notebooks}", 2)
+        escolhidos = escolher(args.notebook, disponiveis)
+        aviso_aluno = ""
+        if aluno:
+            declaram = [p for p in escolhidos if PARAMETRO_ALUNO in declarados(p)]
+            if declaram:
+                pedidos.append((PARAMETRO_ALUNO, aluno))
+            elif origem_aluno == PARAMETRO_ALUNO:
+                # Só a variável de ambiente: os notebooks escolhidos não têm o que separar.
+                aviso_aluno = (f"aviso: ALUNO={aluno} ignorado: nenhum notebook escolhido "
+                               "declara o parâmetro ALUNO.")
+                aluno = ""
+            else:
+                raise ErroDoExecutor(
+                    f"{origem_aluno} {aluno}: nenhum notebook escolhido declara o parâmetro "
+                    "ALUNO, então os nomes não teriam o sufixo do aluno. Rode sem --aluno.", 2)
+        parametros = parametros_por_notebook(escolhidos, pedidos)
+
+        # As variáveis que estabilizam as saídas não são injetadas aqui: cada aula as fixa no
+        # próprio kernel (curso_mlops.aula), como no JupyterLab. Os kernels (e o que eles
+        # executam) veem o mesmo ALUNO que o papermill entrega.
+        if aluno:
+            os.environ[PARAMETRO_ALUNO] = aluno
+        else:
+            os.environ.pop(PARAMETRO_ALUNO, None)
+        if args.fresh:
+            store_temporario = Path(tempfile.mkdtemp(prefix="curso-mlflow-"))
+            os.environ["MLFLOW_TRACKING_URI"] = "sqlite:///" + (store_temporario / "mlflow.db").as_posix()
+        elif args.tracking_uri:
+            os.environ["MLFLOW_TRACKING_URI"] = args.tracking_uri
+        from . import store
+        print(f"store: {store.descrever()}" + (" [temporário]" if args.fresh else ""), flush=True)
+        if aviso_aluno:
+            print(aviso_aluno, flush=True)
+        if aluno:
+            proprios = nomes.nomes_do_aluno(aluno)
+            print(f"aluno: {aluno} (experimentos {proprios['experimento']} e "
+                  f"{proprios['monitoramento']}, modelo {proprios['modelo']})", flush=True)
+    except ErroDoExecutor as erro:
+        print(f"erro: {erro}", file=sys.stderr)
+        return erro.codigo
+
+    tempos: list[tuple[str, float | None, str]] = []
+    codigo = 0
+    try:
+        for i, entrada in enumerate(escolhidos, start=1):
+            print(f"\n[{i}/{len(escolhidos)}] {entrada.stem}", flush=True)
+            executado = args.saida / entrada.name
+            try:
+                segundos = executar_um(entrada, executado, parametros[entrada], args.timeout)
+            except ErroDoExecutor as erro:
+                tempos.append((entrada.stem, None, "ERRO"))
+                tempos.extend((p.stem, None, "não executado") for p in escolhidos[i:])
+                print(f"\nerro: {erro}", file=sys.stderr)
+                if executado.exists():
+                    print(f"o notebook executado até o erro está em {executado}", file=sys.stderr)
+                codigo = 1
+                break
+            if args.in_place:
+                substituir_guardado(executado, entrada)
+            tempos.append((entrada.stem, segundos, "atualizado" if args.in_place else "ok"))
+    except KeyboardInterrupt:
+        print("\ninterrompido: nenhum notebook guardado ficou pela metade.", file=sys.stderr)
+        codigo = 130
+    finally:
+        if store_temporario is not None:
+            shutil.rmtree(store_temporario, ignore_errors=True)
+    if tempos:
+        print("\n" + tabela(tempos))
+    return codigo
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""O executor (scripts/run_course.py) com kernels de verdade, em notebooks pequenos de teste.
+
+Cada teste roda o script como o usuário o roda, numa pasta de notebooks temporária: a falha
+diz o notebook, a célula e o erro e não estraga o guardado; um parâmetro e o ALUNO chegam só a
+quem os declara; uma célula `raises-exception` não para o curso.
+"""
+
+import json
+import os
+
+import nbformat
+import pytest
+
+from curso_mlops import notebooks as nbs
+
+pytestmark = pytest.mark.lento
+
+
+def _notebook(pasta, nome, celulas):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {nome[:2]} · Testar o executor")]
+    for i, codigo in enumerate(celulas):
+        celula = nbformat.v4.new_code_cell(codigo)
+        if i == 0:
+            celula.metadata["tags"] = ["parameters"]
+        nb.cells.append(celula)
+    for i, celula in enumerate(nb.cells):
+        celula.id = f"c{i}"
+    caminho = pasta / nome
+    nbformat.write(nb, caminho)
+    return caminho
+
+
+@pytest.fixture
+def pasta(tmp_path):
+    pasta = tmp_path / "notebooks"
+    pasta.mkdir()
+    return pasta
+
+
+def _executar(rodar_script, pasta, saida, *extras, env=None):
+    return rodar_script(["scripts/run_course.py", "--pasta-notebooks", pasta, "--saida", saida,
+                         "--fresh", *extras], env=env)
+
+
+def test_falha_diz_notebook_celula_e_erro_e_nao_estraga_o_guardado(tmp_path, pasta, rodar_script):
+    bom = _notebook(pasta, "00_bom.ipynb", ["VALOR = 1", "print(VALOR * 2)"])
+    ruim = _notebook(pasta, "01_ruim.ipynb", ["LIMITE = 3", "x = 1", "raise ValueError('quebrou de propósito')"])
+    original = ruim.read_bytes()
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida", "--in-place")
+    assert resultado.returncode == 1
+    erros = [l for l in resultado.stderr.splitlines() if l.startswith("erro:")]
+    assert len(erros) == 1
+    assert "01_ruim.ipynb" in erros[0] and "[3]" in erros[0]
+    assert "ValueError: quebrou de propósito" in erros[0]
+    assert ruim.read_bytes() == original, "o notebook guardado foi alterado"
+    assert not list(pasta.glob(".*.tmp")), "sobrou um arquivo temporário"
+    assert (tmp_path / "saida" / "01_ruim.ipynb").exists()
+    # O que rodou antes da falha foi atualizado, normalizado.
+    executado = nbs.ler(bom)
+    assert executado["cells"][2]["outputs"][0]["text"] == "2\n"
+    assert "papermill" not in executado["metadata"]
+    assert "ERRO" in resultado.stdout and "atualizado" in resultado.stdout
+
+
+def test_parametro_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
+    _notebook(pasta, "00_a.ipynb", ["NOME = 'x'", "print('nome:', NOME)"])
+    _notebook(pasta, "01_b.ipynb", ["OUTRO = 1", "print('outro:', OUTRO)"])
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida", "-p", "NOME", "turma-b")
+    assert resultado.returncode == 0, resultado.stderr
+    a, b = nbs.ler(tmp_path / "saida" / "00_a.ipynb"), nbs.ler(tmp_path / "saida" / "01_b.ipynb")
+    assert "nome: turma-b" in json.dumps(a)
+    assert "NOME" not in json.dumps(b) and "outro: 1" in json.dumps(b)
+
+
+def test_erro_esperado_com_a_tag_raises_exception_nao_para_o_curso(tmp_path, pasta, rodar_script):
+    caminho = _notebook(pasta, "00_esperado.ipynb", ["X = 1", "raise ValueError('de propósito')", "print('depois')"])
+    nb = nbformat.read(caminho, as_version=4)
+    nb.cells[2].metadata["tags"] = ["raises-exception"]
+    nbformat.write(nb, caminho)
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida", "--in-place")
+    assert resultado.returncode == 0, resultado.stderr
+    executado = nbs.ler(caminho)
+    saidas = [c.get("outputs", []) for c in executado["cells"] if c["cell_type"] == "code"]
+    assert saidas[1][0]["output_type"] == "error" and saidas[1][0]["ename"] == "ValueError"
+    assert saidas[2][0]["text"] == "depois\n"
+    assert not [c for c in executado["cells"] if "papermill-error-cell-tag" in c["metadata"].get("tags", [])]
+
+
+def test_aluno_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
+    _notebook(pasta, "00_a.ipynb", ["ALUNO = ''", "print('aluno:', repr(ALUNO))"])
+    _notebook(pasta, "01_b.ipynb", ["OUTRO = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida", "--aluno", "ana-2")
+    assert resultado.returncode == 0, resultado.stderr
+    assert "aluno: ana-2 (experimentos tempo-entrega-ana-2 e tempo-entrega-monitoramento-ana-2, " \
+           "modelo tempo_entrega_ana-2)" in resultado.stdout
+    a = json.dumps(nbs.ler(tmp_path / "saida" / "00_a.ipynb"))
+    b = json.dumps(nbs.ler(tmp_path / "saida" / "01_b.ipynb"))
+    assert "aluno: 'ana-2'" in a
+    assert "ALUNO = \\\"ana-2\\\"" in a  # a célula injetada pelo papermill
+    # Quem não declara não recebe o parâmetro, mas o kernel vê o mesmo ALUNO no ambiente.
+    assert "injected-parameters" not in b and "ambiente: ana-2" in b
+
+
+def test_so_a_variavel_aluno_avisa_e_usa_os_nomes_da_aula(tmp_path, pasta, rodar_script):
+    _notebook(pasta, "00_a.ipynb", ["N = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida", env=dict(os.environ, ALUNO="ana"))
+    assert resultado.returncode == 0, resultado.stderr
+    assert "aviso: ALUNO=ana ignorado" in resultado.stdout
+    assert "ambiente: None" in json.dumps(nbs.ler(tmp_path / "saida" / "00_a.ipynb"))
+
+
+def test_o_executor_nao_injeta_variaveis_nos_kernels(tmp_path, pasta, rodar_script):
+    """As saídas estáveis são trabalho de cada aula (curso_mlops.aula), não do executor."""
+    _notebook(pasta, "00_a.ipynb", ["N = 1", "import os\nfor v in ('MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR', "
+                                    "'MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT'):\n    print(v, os.environ.get(v))"])
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida")
+    assert resultado.returncode == 0, resultado.stderr
+    texto = nbs.ler(tmp_path / "saida" / "00_a.ipynb").cells[2].outputs[0].text
+    assert texto == ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR None\n"
+                     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT None\n")

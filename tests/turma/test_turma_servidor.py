@@ -1,0 +1,300 @@
+"""A turma num servidor de tracking de verdade: PostgreSQL, senha e dois alunos ao mesmo tempo.
+
+A execução da turma (a 3ª e última execução do curso na sessão, tests/conftest.py): um
+`mlflow server` com o banco num PostgreSQL descartável e o app de senha (basic-auth); o
+instrutor cria os alunos com `scripts/criar_alunos.py` e as permissões PADRÃO dele (EDIT); a
+Ana roda o curso inteiro e a Bia, ao mesmo tempo, só as aulas 00 a 04 (dois pontos diferentes
+do curso, como numa turma de verdade). Confere pela API REST o que cada um deixou, que nenhum
+gravou no espaço do outro e que as runs estão no PostgreSQL; as recusas (401 sem senha, 403 no
+que é do colega) são chamadas à API desse mesmo servidor, sem outra execução do curso.
+
+O servidor e o PostgreSQL sobem em 127.0.0.1, em portas livres, e param no fim, mesmo quando
+um teste falha (fixtures com yield).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from curso_mlops import nomes, processos
+from curso_mlops import notebooks as nbs
+from curso_mlops import servidor_tracking as st
+from tests.conftest import conferir_execucao
+from tests.turma import postgres_temporario
+
+pytestmark = [pytest.mark.lento, pytest.mark.servidor, pytest.mark.turma]
+
+NA_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+SEGREDO = "segredo-do-teste-0123456789abcdef"
+SENHA_ADMIN = "Professor-Forte-Curso-9"
+ALUNOS = {"ana": "Vento-Azul-42-Mar", "bia": "Pedra.Lisa.Cinco.7"}
+# A Ana roda o curso inteiro; a Bia, ao mesmo tempo, só até a aula 04.
+AULAS = {"ana": None, "bia": ["00", "01", "02", "03", "04"]}
+# Permissões que o teste pede ao criar_alunos.py: None = o padrão do script (EDIT), o que a
+# turma de verdade usa. (Para conferir a fixture antes de a aula 08 caber no EDIT, rode com
+# ["--permissao", "MANAGE"] localmente; o que vale no repositório é o padrão.)
+PERMISSAO_EXTRA: list[str] = []
+
+
+def _notebooks(aluno: str) -> list:
+    pedidos = AULAS[aluno]
+    todos = nbs.listar()
+    return todos if pedidos is None else [p for p in todos if p.name[:2] in pedidos]
+
+
+# -- o servidor da turma -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def postgres():
+    if postgres_temporario.localizar_binarios() is None:
+        mensagem = ("PostgreSQL não instalado (não há initdb no PATH nem em "
+                    "/usr/lib/postgresql/*/bin): `apt-get install -y postgresql`")
+        if NA_CI:
+            pytest.fail(mensagem + " — na CI o .ci/run deveria tê-lo instalado.")
+        pytest.skip(mensagem)
+    banco = postgres_temporario.PostgresTemporario().iniciar()
+    yield banco
+    pid = banco.processo.pid if banco.processo else None
+    banco.parar()
+    if pid:
+        assert not processos.grupo_vivo(pid), "sobrou processo do PostgreSQL"
+
+
+@pytest.fixture(scope="module")
+def servidor_da_turma(postgres, tmp_path_factory):
+    config = st.Configuracao(pasta=tmp_path_factory.mktemp("servidor-turma"), porta=st.porta_livre(),
+                             backend_uri=postgres.uri, auth=True)
+    ambiente = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_AUTH_")}
+    ambiente.update(MLFLOW_FLASK_SERVER_SECRET_KEY=SEGREDO, MLFLOW_AUTH_ADMIN_PASSWORD=SENHA_ADMIN)
+    servidor = st.ServidorDeTracking(config, ambiente=ambiente).iniciar()
+    yield servidor
+    pid = servidor.processo.pid if servidor.processo is not None else None
+    servidor.parar()
+    assert pid is None or not processos.grupo_vivo(pid), "sobrou processo do servidor de tracking"
+    assert not processos.porta_em_uso(config.porta)
+
+
+@pytest.fixture(scope="module")
+def turma_criada(servidor_da_turma, tmp_path_factory, rodar_script):
+    csv = tmp_path_factory.mktemp("turma") / "turma.csv"
+    csv.write_text("aluno,senha\n" + "".join(f"{a},{s}\n" for a, s in ALUNOS.items()), encoding="utf-8")
+    ambiente = dict(os.environ, MLFLOW_TRACKING_URI=servidor_da_turma.url,
+                    MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=SENHA_ADMIN)
+    resultado = rodar_script(["scripts/criar_alunos.py", csv, *PERMISSAO_EXTRA], env=ambiente, timeout=300)
+    assert resultado.returncode == 0, resultado.stderr
+    return {"csv": csv, "ambiente": ambiente, "resultado": resultado}
+
+
+def _rodar_como(aluno, url, saida, rodar_script):
+    """O executor como o aluno roda: as variáveis do README e --aluno."""
+    ambiente = dict(os.environ, MLFLOW_TRACKING_URI=url, MLFLOW_TRACKING_USERNAME=aluno,
+                    MLFLOW_TRACKING_PASSWORD=ALUNOS[aluno])
+    args = ["scripts/run_course.py", *(AULAS[aluno] or []), "--tracking-uri", url, "--saida", saida,
+            "--aluno", aluno]
+    inicio = time.perf_counter()
+    resultado = rodar_script(args, env=ambiente, timeout=1800)
+    return resultado, time.perf_counter() - inicio
+
+
+@pytest.fixture(scope="module")
+def aula_da_turma(turma_criada, servidor_da_turma, tmp_path_factory, rodar_script):
+    """Os dois alunos ao mesmo tempo, cada um com o seu usuário e o seu ALUNO."""
+    pasta = tmp_path_factory.mktemp("aula-da-turma")
+    with ThreadPoolExecutor(max_workers=len(ALUNOS)) as execucoes:
+        futuros = {aluno: execucoes.submit(_rodar_como, aluno, servidor_da_turma.url, pasta / aluno,
+                                           rodar_script) for aluno in ALUNOS}
+        resultados = {aluno: futuro.result() for aluno, futuro in futuros.items()}
+    for aluno, (_, segundos) in resultados.items():
+        print(f"\ntempo do curso na turma ({aluno}): {segundos:.1f} s")
+    return {aluno: resultado for aluno, (resultado, _) in resultados.items()}
+
+
+def _cliente(url):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=url, registry_uri=url)
+
+
+@pytest.fixture
+def como_admin(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", SENHA_ADMIN)
+
+
+# -- a aula da turma ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("aluno", list(ALUNOS))
+def test_cada_aluno_roda_o_seu_trecho_do_curso(aula_da_turma, aluno):
+    resultado = aula_da_turma[aluno]
+    conferir_execucao(resultado, _notebooks(aluno))
+    proprios = nomes.nomes_do_aluno(aluno)
+    assert (f"aluno: {aluno} (experimentos {proprios['experimento']} e {proprios['monitoramento']}, "
+            f"modelo {proprios['modelo']})") in resultado.stdout
+    assert "servidor de tracking em http://127.0.0.1" in resultado.stdout
+
+
+@pytest.mark.parametrize("aluno", list(ALUNOS))
+def test_o_que_cada_aluno_deixou_no_servidor(aula_da_turma, servidor_da_turma, como_admin, aluno, tmp_path):
+    """Pela API REST do servidor: os experimentos, o champion (se chegou à 05) e um artefato."""
+    url = servidor_da_turma.url
+    cliente = _cliente(url)
+    proprios = nomes.nomes_do_aluno(aluno)
+    aulas = {p.name[:2] for p in _notebooks(aluno)}
+    experimento = cliente.get_experiment_by_name(proprios["experimento"])
+    assert experimento is not None, f"o experimento {proprios['experimento']} não existe"
+    # Artefatos pelo proxy do servidor, nunca um caminho da máquina do aluno.
+    assert experimento.artifact_location.startswith("mlflow-artifacts:/")
+    assert cliente.search_runs([experimento.experiment_id], max_results=500), "o experimento não tem runs"
+    candidatas = cliente.search_runs([experimento.experiment_id], "tags.candidato_producao = 'true'")
+    assert len(candidatas) == 1, "a aula 04 marcou um candidato"
+    versoes = cliente.search_model_versions(f"name = '{proprios['modelo']}'")
+    if "05" in aulas:
+        versao = cliente.get_model_version_by_alias(proprios["modelo"], "champion")
+        assert cliente.get_run(versao.run_id).info.experiment_id == experimento.experiment_id
+    else:
+        assert versoes == [], "quem parou na 04 não registrou versão"
+    monitoramento = cliente.get_experiment_by_name(proprios["monitoramento"])
+    assert monitoramento is not None  # criado pelo instrutor, antes da aula
+    assert bool(cliente.search_runs([monitoramento.experiment_id], max_results=5)) == ("07" in aulas)
+
+    destino = tmp_path
+    conteudo = _artefato_da_preparacao(cliente, url, experimento, destino)
+    assert conteudo.startswith(b"pedido_id,")
+
+
+def _artefato_da_preparacao(cliente, url, experimento, destino) -> bytes:
+    """Os dados de treino da aula 02, baixados pelo proxy (pelo cliente e pelo HTTP puro)."""
+    import base64
+
+    import mlflow
+
+    preparacao = cliente.search_runs([experimento.experiment_id], "tags.etapa = 'preparacao'",
+                                     max_results=1)
+    assert preparacao, "não há a run de preparação da aula 02"
+    uri_artefatos = preparacao[0].info.artifact_uri
+    assert uri_artefatos.startswith("mlflow-artifacts:/")
+    baixado = mlflow.artifacts.download_artifacts(
+        artifact_uri=f"{uri_artefatos}/dados/treino.csv", dst_path=str(destino), tracking_uri=url)
+    conteudo = open(baixado, "rb").read()
+    caminho = uri_artefatos[len("mlflow-artifacts:/"):].lstrip("/")
+    pedido = urllib.request.Request(f"{url}/api/2.0/mlflow-artifacts/artifacts/{caminho}/dados/treino.csv")
+    pedido.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{SENHA_ADMIN}".encode()).decode())
+    with urllib.request.urlopen(pedido, timeout=30) as resposta:
+        assert resposta.status == 200 and resposta.read() == conteudo
+    return conteudo
+
+
+def test_nenhum_aluno_gravou_no_espaco_do_outro(aula_da_turma, servidor_da_turma, como_admin):
+    cliente = _cliente(servidor_da_turma.url)
+    experimentos = {e.name: e.experiment_id for e in cliente.search_experiments(max_results=1000)}
+    esperados = {n for aluno in ALUNOS for chave, n in nomes.nomes_do_aluno(aluno).items() if chave != "modelo"}
+    assert esperados <= set(experimentos)
+    assert "tempo-entrega" not in experimentos, "alguém gravou com os nomes da aula, sem ALUNO"
+    for aluno in ALUNOS:
+        proprios = nomes.nomes_do_aluno(aluno)
+        meus = {experimentos[proprios["experimento"]], experimentos[proprios["monitoramento"]]}
+        for versao in cliente.search_model_versions(f"name = '{proprios['modelo']}'"):
+            assert cliente.get_run(versao.run_id).info.experiment_id in meus, \
+                f"o modelo de {aluno} tem versão vinda de run de outro aluno"
+
+
+def test_as_runs_estao_no_postgres(aula_da_turma, servidor_da_turma, postgres):
+    import psycopg
+
+    with psycopg.connect(postgres.uri, autocommit=True) as conexao:
+        quantas = dict(conexao.execute(
+            "SELECT e.name, count(*) FROM runs r JOIN experiments e ON r.experiment_id = e.experiment_id "
+            "GROUP BY e.name").fetchall())
+    for aluno in ALUNOS:
+        assert quantas.get(nomes.nomes_do_aluno(aluno)["experimento"], 0) > 0
+    assert not (servidor_da_turma.config.pasta / st.ARQUIVO_BANCO).exists(), "um SQLite ao lado?"
+
+
+# -- usuários e permissões, pela API (sem outra execução do curso) -----------------------------------
+def _pedir(url, caminho, usuario=None, senha=None, json_=None, metodo="POST"):
+    import requests
+
+    autenticacao = (usuario, senha) if usuario else None
+    if metodo == "GET":
+        return requests.get(url + caminho, params=json_, auth=autenticacao, timeout=30)
+    return requests.post(url + caminho, json=json_, auth=autenticacao, timeout=30)
+
+
+def _id_do_experimento(url, nome):
+    resposta = _pedir(url, "/api/2.0/mlflow/experiments/get-by-name", "admin", SENHA_ADMIN,
+                      {"experiment_name": nome}, "GET")
+    assert resposta.status_code == 200, resposta.text
+    return resposta.json()["experiment"]["experiment_id"]
+
+
+def test_script_cria_os_alunos_e_e_idempotente(turma_criada, servidor_da_turma, rodar_script):
+    saida = turma_criada["resultado"].stdout
+    assert "ana: usuário criado; EDIT em tempo-entrega-ana, tempo-entrega-monitoramento-ana e " \
+           "tempo_entrega_ana" in saida
+    assert all(senha not in saida for senha in ALUNOS.values())
+    de_novo = rodar_script(["scripts/criar_alunos.py", turma_criada["csv"], *PERMISSAO_EXTRA],
+                           env=turma_criada["ambiente"], timeout=300)
+    assert de_novo.returncode == 0, de_novo.stderr
+    assert "ana: usuário já existia (senha mantida)" in de_novo.stdout
+    assert "0 usuário(s) novo(s)" in de_novo.stdout
+
+    import mlflow.server
+
+    os.environ.update(MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=SENHA_ADMIN)
+    try:
+        auth = mlflow.server.get_app_client("basic-auth", tracking_uri=servidor_da_turma.url)
+        permissao = auth.get_user_permission("ana", "registered_model", "tempo_entrega_ana")
+        assert permissao.permission == "EDIT"
+        experimento = _id_do_experimento(servidor_da_turma.url, "tempo-entrega-monitoramento-ana")
+        assert auth.get_user_permission("ana", "experiment", experimento).permission == "EDIT"
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_USERNAME")
+        os.environ.pop("MLFLOW_TRACKING_PASSWORD")
+
+
+def test_aluno_grava_so_no_que_e_seu(turma_criada, servidor_da_turma):
+    url = servidor_da_turma.url
+    ana = ("ana", ALUNOS["ana"])
+    exp_ana = _id_do_experimento(url, "tempo-entrega-ana")
+    exp_bia = _id_do_experimento(url, "tempo-entrega-bia")
+
+    # A grava no experimento de A e no modelo de A...
+    resposta = _pedir(url, "/api/2.0/mlflow/runs/create", *ana, {"experiment_id": exp_ana})
+    assert resposta.status_code == 200, resposta.text
+    resposta = _pedir(url, "/api/2.0/mlflow/registered-models/set-tag", *ana,
+                      {"name": "tempo_entrega_ana", "key": "turma", "value": "2025"})
+    assert resposta.status_code == 200, resposta.text
+    # ...e recebe 403 no experimento de B e no modelo de B.
+    resposta = _pedir(url, "/api/2.0/mlflow/runs/create", *ana, {"experiment_id": exp_bia})
+    assert resposta.status_code == 403
+    resposta = _pedir(url, "/api/2.0/mlflow/registered-models/set-tag", *ana,
+                      {"name": "tempo_entrega_bia", "key": "turma", "value": "2025"})
+    assert resposta.status_code == 403
+    # Permissão padrão READ: A vê o experimento de B (a escolha documentada), sem gravar.
+    resposta = _pedir(url, "/api/2.0/mlflow/experiments/get", *ana, {"experiment_id": exp_bia}, "GET")
+    assert resposta.status_code == 200
+    # Sem credenciais, ou com a senha errada: 401.
+    resposta = _pedir(url, "/api/2.0/mlflow/experiments/get", json_={"experiment_id": exp_ana}, metodo="GET")
+    assert resposta.status_code == 401
+    resposta = _pedir(url, "/api/2.0/mlflow/runs/create", "ana", "senha-errada-123", {"experiment_id": exp_ana})
+    assert resposta.status_code == 401
+
+
+def test_aluno_usa_as_variaveis_do_readme(turma_criada, servidor_da_turma, monkeypatch):
+    """Com MLFLOW_TRACKING_USERNAME/PASSWORD exportadas, o cliente do MLflow grava no seu espaço."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "bia")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ALUNOS["bia"])
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    cliente = mlflow.MlflowClient(tracking_uri=servidor_da_turma.url, registry_uri=servidor_da_turma.url)
+    experimento = cliente.get_experiment_by_name("tempo-entrega-bia")
+    run = cliente.create_run(experimento.experiment_id, run_name="da-bia")
+    cliente.log_text(run.info.run_id, "olá", "nota.txt")  # artefato pelo proxy, com senha
+    cliente.set_terminated(run.info.run_id)
+    with pytest.raises(MlflowException, match="403"):
+        cliente.create_run(cliente.get_experiment_by_name("tempo-entrega-ana").experiment_id)

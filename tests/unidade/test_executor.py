@@ -1,0 +1,154 @@
+"""O executor do curso (curso_mlops.executor): escolhas, parâmetros, ALUNO e erros de uso.
+
+Nada aqui executa um kernel: os casos que rodam notebooks de verdade estão em
+tests/notebooks/test_executor_com_kernel.py.
+"""
+
+import nbformat
+import pytest
+
+from curso_mlops import executor
+
+
+def _notebook(pasta, nome, celulas):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {nome[:2]} · Testar o executor")]
+    for i, codigo in enumerate(celulas):
+        celula = nbformat.v4.new_code_cell(codigo)
+        if i == 0:
+            celula.metadata["tags"] = ["parameters"]
+        nb.cells.append(celula)
+    for i, celula in enumerate(nb.cells):
+        celula.id = f"c{i}"
+    nbformat.write(nb, pasta / nome)
+    return pasta / nome
+
+
+def test_escolher_por_numero_nome_ou_arquivo(tmp_path):
+    disponiveis = [tmp_path / "00_a.ipynb", tmp_path / "01_b.ipynb", tmp_path / "02_c.ipynb"]
+    assert executor.escolher([], disponiveis) == disponiveis
+    assert executor.escolher(["2", "00_a", "notebooks/01_b.ipynb"], disponiveis) == disponiveis
+    assert executor.escolher(["01", "01_b"], disponiveis) == [disponiveis[1]]
+    with pytest.raises(executor.ErroDoExecutor, match="desconhecido: '07'.*00_a, 01_b, 02_c"):
+        executor.escolher(["07"], disponiveis)
+
+
+def test_valores_de_parametros_como_o_papermill():
+    assert [executor._valor(v) for v in ["3", "2.5", "True", "None", "abc"]] == [3, 2.5, True, None, "abc"]
+
+
+def test_tabela_de_tempos():
+    texto = executor.tabela([("00_a", 1.25, "ok"), ("01_b", None, "ERRO")])
+    linhas = texto.splitlines()
+    assert linhas[2].split() == ["00_a", "1.2s", "ok"]
+    assert linhas[3].split() == ["01_b", "-", "ERRO"]
+    assert linhas[-1].split() == ["total", "1.2s"]
+
+
+def _main(capsys, *args):
+    codigo = executor.main([str(a) for a in args])
+    saida = capsys.readouterr()
+    return codigo, saida.out, saida.err
+
+
+def test_notebook_desconhecido_sai_com_2(capsys):
+    codigo, _, erro = _main(capsys, "99_nao_existe")
+    assert codigo == 2
+    assert "notebook desconhecido: '99_nao_existe'" in erro
+    assert "00_entender_o_negocio" in erro
+
+
+def test_parametro_desconhecido_sai_com_2(capsys):
+    codigo, _, erro = _main(capsys, "00", "-p", "NAO_EXISTE", "1")
+    assert codigo == 2 and "parâmetro desconhecido: 'NAO_EXISTE'" in erro
+    assert "Parâmetros dos notebooks escolhidos: ALUNO, " in erro
+
+
+def test_in_place_nao_aceita_parametros(capsys):
+    codigo, _, erro = _main(capsys, "--in-place", "-p", "X", "1")
+    assert codigo == 2
+    assert erro.startswith("erro: --in-place não aceita -p nem --aluno")
+
+
+def test_fresh_e_tracking_uri_sao_exclusivos(capsys):
+    codigo, _, erro = _main(capsys, "--fresh", "--tracking-uri", "sqlite:///x.db")
+    assert codigo == 2
+    assert erro.strip() == ("erro: use --fresh ou --tracking-uri, não os dois: --fresh já é um "
+                            "store novo e temporário.")
+
+
+def test_in_place_nao_aceita_aluno(capsys):
+    codigo, _, erro = _main(capsys, "--in-place", "--aluno", "ana")
+    assert codigo == 2 and "--aluno" in erro
+
+
+# -- ALUNO: `--aluno NOME` = `-p ALUNO NOME`, conferido por curso_mlops.nomes ------------------
+
+def test_pedido_do_aluno_vem_da_opcao_do_p_ou_da_variavel():
+    assert executor.pedido_do_aluno("ana", [], {}) == ("ana", "--aluno")
+    assert executor.pedido_do_aluno(None, [("ALUNO", "bia")], {}) == ("bia", "-p")
+    assert executor.pedido_do_aluno(None, [], {"ALUNO": "carla"}) == ("carla", "ALUNO")
+    assert executor.pedido_do_aluno(None, [], {}) == ("", "")
+    assert executor.pedido_do_aluno("", [], {"ALUNO": "carla"}) == ("", "")  # vazio explícito vence
+
+
+@pytest.mark.parametrize("opcao, pedidos, ambiente, trecho", [
+    ("Ana", [], {}, "--aluno: ALUNO='Ana' não é um nome válido"),
+    (None, [("ALUNO", "a_b")], {}, "-p: ALUNO='a_b'"),
+    (None, [], {"ALUNO": "joão"}, "a variável de ambiente ALUNO: ALUNO='joão'"),
+    ("ana", [("ALUNO", "bia")], {}, "não os dois"),
+    (None, [("ALUNO", "ana"), ("ALUNO", "bia")], {}, "mais de uma vez"),
+])
+def test_aluno_invalido_sai_com_2(opcao, pedidos, ambiente, trecho):
+    with pytest.raises(executor.ErroDoExecutor) as erro:
+        executor.pedido_do_aluno(opcao, pedidos, ambiente)
+    assert erro.value.codigo == 2 and trecho in str(erro.value)
+
+
+def test_declarados_le_a_celula_como_python(tmp_path):
+    """Um `=` no comentário não esconde o parâmetro (o inspect do papermill se perderia)."""
+    caminho = _notebook(tmp_path, "00_a.ipynb", [
+        'ALUNO = ""  # o seu nome, ex.: ana; vazio = os nomes da aula\n'
+        "N: int = 3\nA, B = 1, 2\nimport os\nfor i in range(2):\n    INTERNO = i",
+        "print(ALUNO)"])
+    assert executor.declarados(caminho) == {"ALUNO", "N", "A", "B"}
+    sem_parametros = _notebook(tmp_path, "01_b.ipynb", [])
+    assert executor.declarados(sem_parametros) == set()
+
+
+def test_parametro_vai_so_para_quem_declara(tmp_path):
+    a = _notebook(tmp_path, "00_a.ipynb", ["NOME = 'x'\nN = 1", "print(NOME)"])
+    b = _notebook(tmp_path, "01_b.ipynb", ["OUTRO = 1", "print(OUTRO)"])
+    parametros = executor.parametros_por_notebook([a, b], [("NOME", "turma-b"), ("N", "2")])
+    assert parametros == {a: {"NOME": "turma-b", "N": 2}, b: {}}
+
+
+def test_aluno_e_sempre_texto(tmp_path):
+    caminho = _notebook(tmp_path, "00_a.ipynb", ["ALUNO = ''\nN = 1", "print(ALUNO)"])
+    parametros = executor.parametros_por_notebook([caminho], [("ALUNO", "2025"), ("N", "2025")])
+    assert parametros[caminho] == {"ALUNO": "2025", "N": 2025}
+
+
+def test_aluno_sem_notebook_que_declare(tmp_path, capsys):
+    pasta = tmp_path / "notebooks"
+    pasta.mkdir()
+    _notebook(pasta, "00_a.ipynb", ["N = 1", "print(N)"])
+    base = ["--pasta-notebooks", pasta, "--saida", tmp_path / "saida", "--fresh"]
+    codigo, _, erro = _main(capsys, *base, "--aluno", "Ana Maria")
+    assert codigo == 2 and "Tente 'ana-maria'" in erro
+    codigo, _, erro = _main(capsys, *base, "--aluno", "ana")
+    assert codigo == 2 and "nenhum notebook escolhido declara o parâmetro ALUNO" in erro
+
+
+def test_substituir_guardado_e_atomico_e_normaliza(tmp_path):
+    from curso_mlops import notebooks as nbs
+
+    guardado = _notebook(tmp_path, "00_a.ipynb", ["X = 1"])
+    executado = tmp_path / "executado.ipynb"
+    nb = nbs.ler(guardado)
+    nb.metadata["papermill"] = {"duration": 1.0}
+    nbs.escrever(nb, executado)
+    executor.substituir_guardado(executado, guardado)
+    assert "papermill" not in nbs.ler(guardado).metadata
+    assert not list(tmp_path.glob(".*.tmp"))
