@@ -33,6 +33,7 @@ Módulos (o teste de cada um é tests/unidade/test_<módulo>.py):
     kernel     o kernel dos notebooks: o ipykernel com o mesmo language_info em todo Python
     navegador  acha e abre o Chromium do sistema para o Playwright (capturas, testes)
     capturas   as fotos da MLflow UI de verdade (make capturas)
+    painel     o painel da turma (make painel): quem fez qual aula, a partir do servidor
 """
 
 __version__ = "0.1.0"

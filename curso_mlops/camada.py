@@ -442,7 +442,7 @@ class CamadaDeProducao:
                 await self._atender(scope, receive, filtro, fase)
             else:
                 await asyncio.wait_for(self._atender(scope, receive, filtro, fase), self.prazo)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             _logger.warning("pedido %s %s passou do prazo de %.1f s (%s)", metodo, scope.get("path"),
                             self.prazo, "lendo o corpo" if fase["lendo"] else "prevendo")
             if not filtro.iniciada:

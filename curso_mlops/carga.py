@@ -70,7 +70,7 @@ async def _nivel(url: str, clientes: int, pedidos: int, segundos: float, corpo: 
                 async with sessao.post(url, data=corpo, headers=CABECALHOS) as resposta:
                     await resposta.read()
                     return resposta.status, (time.perf_counter() - inicio) * 1000
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return "prazo do cliente", 0.0
             except aiohttp.ClientError as erro:
                 return type(erro).__name__, 0.0

@@ -361,7 +361,8 @@ def _analisador() -> argparse.ArgumentParser:
     analisador.add_argument("--modelo", default=MODELO_PADRAO, help=f"URI do modelo (padrão: {MODELO_PADRAO})")
     analisador.add_argument("--porta", type=int, default=PORTA_PADRAO, help=f"porta (padrão: {PORTA_PADRAO})")
     analisador.add_argument("--host", default=HOST,
-                            help=f"endereço (padrão: {HOST}, só esta máquina; fora dela, ponha um proxy com HTTPS na frente)")
+                            help=f"endereço (padrão: {HOST}, só esta máquina; fora dela, ponha um proxy "
+                                 "com HTTPS na frente)")
     analisador.add_argument("--trabalhadores", type=int, default=1,
                             help="processos do uvicorn que atendem em paralelo (padrão: 1)")
     analisador.add_argument("--limite-corpo", type=int, default=LIMITE_CORPO,

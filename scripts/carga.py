@@ -30,7 +30,7 @@ import platform
 import signal
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from curso_mlops import carga, demonstracao, producao, store
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "limites_por_nivel": {"pedidos": args.pedidos, "segundos": args.segundos},
         "respostas_da_aula_iguais": len(respostas) == 1,
         "configuracoes": configuracoes,
-        "quando": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quando": datetime.now(UTC).isoformat(timespec="seconds"),
         "maquina": {"sistema": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count()},
     }

@@ -22,11 +22,11 @@ import sys
 import warnings
 from pathlib import Path
 
-# Aviso interno do MLflow 3.17 ao importar partes do servidor; não vem do curso.
-warnings.filterwarnings("ignore", message=r"starlette\.middleware\.wsgi is deprecated")
-
 from curso_mlops import painel
 from curso_mlops.store import raiz_do_repositorio
+
+# Aviso interno do MLflow 3.17 ao importar partes do servidor; não vem do curso.
+warnings.filterwarnings("ignore", message=r"starlette\.middleware\.wsgi is deprecated")
 
 RAIZ = raiz_do_repositorio()
 

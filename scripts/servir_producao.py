@@ -10,7 +10,8 @@ uvicorn, com a camada `curso_mlops.camada` na frente: corpo até 1 MiB (413), JS
 português, sem *stack trace* e sem ecoar o pedido. O pedido da aula responde byte a byte como
 no `make serve`. Em outro terminal:
 
-    curl http://localhost:5399/invocations -H "Content-Type: application/json" -d '{"dataframe_records": [{"distancia": 20}]}'
+    curl http://localhost:5399/invocations -H "Content-Type: application/json" \\
+        -d '{"dataframe_records": [{"distancia": 20}]}'
 
 Antes de subir, confere que o store tem o champion (senão, manda rodar `make run`) e que a
 porta está livre. Para com Ctrl+C ou SIGTERM, sem deixar processo para trás. Tudo está em

@@ -114,11 +114,11 @@ def test_depois_do_drift_a_distancia_e_o_kpi_disparam(semanal, p07, kpi):
 def test_distancias_de_producao_cabem_na_faixa_do_guarda(referencia, semanal):
     """Pedidos acima do maior do treino existem (o notebook 07 os conta), mas nenhum é recusado.
 
-    A faixa aceita é a do treino com a margem da aula 06 (MARGEM_FAIXA, na célula parameters).
+    A faixa aceita é a do treino com a margem da aula 05 (MARGEM_FAIXA, na célula parameters).
     """
     from curso_mlops import guarda
 
-    margem = float(_parametros("06_")["MARGEM_FAIXA"])
+    margem = float(_parametros("05_")["MARGEM_FAIXA"])
     entrada = guarda.entrada_do_treino("distancia", referencia["distancia"], margem=margem,
                                        piso=0, piso_exclusivo=True)
     assert (semanal["max_distancia"] > referencia["distancia"].max()).any()

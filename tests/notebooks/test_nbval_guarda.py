@@ -18,7 +18,7 @@ pytestmark = pytest.mark.lento
 
 def _nbval(caminho, pasta_store, raiz):
     ambiente = dict(os.environ, MLFLOW_TRACKING_URI="sqlite:///" + (pasta_store / "mlflow.db").as_posix())
-    comando = [sys.executable, "-m", "pytest", "--nbval", str(caminho), 
+    comando = [sys.executable, "-m", "pytest", "--nbval", str(caminho),
                "--nbval-sanitize-with", str(raiz / "tests" / "nbval_sanitize.cfg"),
                "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(caminho.parent), "-q"]
     return subprocess.run(comando, capture_output=True, text=True, env=ambiente, timeout=600,

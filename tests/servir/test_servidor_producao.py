@@ -116,7 +116,8 @@ HOSTIS = [
     ("negativo", "POST", "/invocations", {"dataframe_records": [{"distancia": -5.4321}]}, None, 400),
     ("zero", "POST", "/invocations", {"dataframe_records": [{"distancia": 0}]}, None, 400),
     ("1e308", "POST", "/invocations", {"dataframe_records": [{"distancia": 1e308}]}, None, 400),
-    ("literal 1e999 (vira infinito)", "POST", "/invocations", b'{"dataframe_records": [{"distancia": 1e999}]}', None, 400),
+    ("literal 1e999 (vira infinito)", "POST", "/invocations",
+     b'{"dataframe_records": [{"distancia": 1e999}]}', None, 400),
     ("inteiro de 400 algarismos", "POST", "/invocations",
      b'{"dataframe_records": [{"distancia": 1' + b"0" * 400 + b"}]}", None, 400),
     ("inteiro de 5000 algarismos", "POST", "/invocations",
@@ -125,7 +126,8 @@ HOSTIS = [
     ("linhas boas e ruins", "POST", "/invocations",
      {"dataframe_records": [{"distancia": 5}, {"distancia": -1.2345}, {"distancia": 7}]}, None, 400),
     ("lista vazia", "POST", "/invocations", {"dataframe_records": []}, None, 400),
-    ("split sem linhas", "POST", "/invocations", {"dataframe_split": {"columns": ["distancia"], "data": []}}, None, 400),
+    ("split sem linhas", "POST", "/invocations",
+     {"dataframe_split": {"columns": ["distancia"], "data": []}}, None, 400),
     ("objeto aninhado", "POST", "/invocations", {"dataframe_records": [{"distancia": {MARCA: 20}}]}, None, 400),
     ("lista aninhada", "POST", "/invocations", {"dataframe_records": [{"distancia": [[[20]]]}]}, None, 400),
     ("inputs aninhado", "POST", "/invocations", {"inputs": {"distancia": {"a": [1]}}}, None, 400),
@@ -136,7 +138,8 @@ HOSTIS = [
     ("texto de 900 kB", "POST", "/invocations",
      {"dataframe_records": [{"distancia": MARCA + "a" * 900_000}]}, None, 400),
     # o que o parser do MLflow recusa
-    ("dois formatos", "POST", "/invocations", {"dataframe_records": [{"distancia": 20}], "dataframe_split": {"data": [[1]]}}, None, 400),
+    ("dois formatos", "POST", "/invocations",
+     {"dataframe_records": [{"distancia": 20}], "dataframe_split": {"data": [[1]]}}, None, 400),
     ("sem formato", "POST", "/invocations", {MARCA: 20}, None, 400),
     ("formato de chat (LLM)", "POST", "/invocations", {"messages": [{"role": "user", "content": MARCA}]}, None, 400),
     ("JSON mal formado", "POST", "/invocations", b'{"dataframe_records": [{"distancia": XYZZY}', None, 400),
@@ -160,10 +163,12 @@ HOSTIS = [
     ("text/plain", "POST", "/invocations", b"distancia=20", {"Content-Type": "text/plain"}, 415),
     ("xml", "POST", "/invocations", b"<distancia>20</distancia>", {"Content-Type": "application/xml"}, 415),
     ("formulário", "POST", "/invocations", b"distancia=20", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
-    ("charset latin-1", "POST", "/invocations", PEDIDO_DA_AULA, {"Content-Type": "application/json; charset=latin-1"}, 415),
+    ("charset latin-1", "POST", "/invocations", PEDIDO_DA_AULA,
+     {"Content-Type": "application/json; charset=latin-1"}, 415),
     ("charset utf-16", "POST", "/invocations", PEDIDO_DA_AULA.decode().encode("utf-16"),
      {"Content-Type": "application/json; charset=utf-16"}, 415),
-    ("parâmetro desconhecido", "POST", "/invocations", PEDIDO_DA_AULA, {"Content-Type": "application/json; XYZZY=1"}, 415),
+    ("parâmetro desconhecido", "POST", "/invocations", PEDIDO_DA_AULA,
+     {"Content-Type": "application/json; XYZZY=1"}, 415),
     # métodos e rotas
     ("GET /invocations", "GET", "/invocations", b"", {}, 405),
     ("PUT", "PUT", "/invocations", PEDIDO_DA_AULA, None, 405),
@@ -352,7 +357,7 @@ def test_concorrencia_8_clientes_iguais_ao_processo(servidor_producao, modelo_ch
 
     def cliente(numero):
         saida = []
-        for i, distancia in enumerate(distancias):
+        for distancia in distancias:
             corpo = json.dumps({"dataframe_records": [{"distancia": distancia}]}).encode()
             status, _, resposta = _http(servidor_producao, corpo=corpo)
             saida.append((status, json.loads(resposta)["predictions"][0]["0"] == esperado[distancia]))
@@ -382,7 +387,8 @@ def test_serve_producao_com_a_porta_ocupada(store_do_champion, rodar_script):
         ocupante.bind(("127.0.0.1", 0))
         ocupante.listen()
         porta = ocupante.getsockname()[1]
-        resultado = rodar_script(["scripts/servir_producao.py", "--porta", str(porta)], env=_ambiente(store_do_champion))
+        resultado = rodar_script(["scripts/servir_producao.py", "--porta", str(porta)],
+                                 env=_ambiente(store_do_champion))
     assert resultado.returncode == 1 and f"porta {porta} já está em uso" in resultado.stderr
     assert f"PORTA_PRODUCAO={porta + 1}" in resultado.stderr and "Traceback" not in resultado.stderr
 
@@ -391,7 +397,8 @@ def _pastas_do_modelo():
     return set(glob.glob(os.path.join(tempfile.gettempdir(), "curso-producao-*")))
 
 
-@pytest.mark.parametrize("sinal, trabalhadores", [(signal.SIGINT, 2), (signal.SIGTERM, 1)], ids=["ctrl-c-2-trab", "sigterm-1-trab"])
+@pytest.mark.parametrize("sinal, trabalhadores", [(signal.SIGINT, 2), (signal.SIGTERM, 1)],
+                         ids=["ctrl-c-2-trab", "sigterm-1-trab"])
 def test_serve_producao_para_sem_deixar_processo(store_do_champion, tmp_path, sinal, trabalhadores):
     porta, log = processos.porta_livre(), tmp_path / "servir.log"
     pastas_antes = _pastas_do_modelo()

@@ -215,12 +215,14 @@ def test_chunks_acima_do_limite_param_no_primeiro_que_passa():
 def test_chunks_dentro_do_limite_chegam_inteiros_ao_app():
     app = AppDeMentira()
     pedacos = [BOM[:10], BOM[10:30], BOM[30:]]
-    resposta = chamar_app(CamadaDeProducao(app), corpo=pedacos, cabecalhos={"Content-Type": "Application/JSON; charset=UTF-8"})
+    resposta = chamar_app(CamadaDeProducao(app), corpo=pedacos,
+                          cabecalhos={"Content-Type": "Application/JSON; charset=UTF-8"})
     assert resposta.status == 200 and app.recebido == BOM
     assert app.cabecalhos["content-type"] == "application/json"  # a forma canônica, para o MLflow
 
 
-@pytest.mark.parametrize("cabecalhos", [{}, {"Content-Type": "text/plain"}, {"Content-Type": "application/json; charset=latin-1"}])
+@pytest.mark.parametrize("cabecalhos", [{}, {"Content-Type": "text/plain"},
+                                        {"Content-Type": "application/json; charset=latin-1"}])
 def test_content_type_ruim_recusa_sem_ler(cabecalhos):
     app = AppDeMentira()
     resposta = chamar_app(CamadaDeProducao(app), corpo=BOM, cabecalhos=cabecalhos)

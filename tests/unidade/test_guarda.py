@@ -283,7 +283,8 @@ def test_guarda_nao_importa_o_resto_do_curso():
     modulos = {n.module.split(".")[0] for n in ast.walk(arvore) if isinstance(n, ast.ImportFrom) and n.module}
     modulos |= {a.name.split(".")[0] for n in ast.walk(arvore) if isinstance(n, ast.Import) for a in n.names}
     assert not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(arvore)), "import relativo"
-    assert modulos <= {"__future__", "math", "shutil", "dataclasses", "pathlib", "numpy", "pandas", "mlflow"}
+    assert modulos <= {"__future__", "math", "shutil", "sys", "dataclasses", "pathlib", "numpy", "pandas",
+                       "mlflow"}
 
 
 # --- de ponta a ponta: salvo, carregado sem o kit instalado --------------------------------

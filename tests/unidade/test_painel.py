@@ -13,7 +13,7 @@ import shutil
 import sys
 import types
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -255,7 +255,7 @@ def test_hora_legivel_na_hora_local(instante, esperado):
 
 
 def test_hora_e_a_do_fuso_do_instrutor_e_nao_utc():
-    meio_dia_utc = int(datetime(2026, 12, 2, 15, 0, tzinfo=timezone.utc).timestamp() * 1000)
+    meio_dia_utc = int(datetime(2026, 12, 2, 15, 0, tzinfo=UTC).timestamp() * 1000)
     assert painel.quando(meio_dia_utc, AGORA)[0] == "hoje 12:00"
     assert painel.quando(None, AGORA) == ("nenhuma run ainda", "")
     assert painel.descrever_fuso(AGORA) == "UTC-03:00"

@@ -1,4 +1,5 @@
-"""Aula 09: o treino empacotado como MLflow Project, rodado com `mlflow run`."""
+"""Aula 10: o treino empacotado como MLflow Project, rodado com `mlflow run`, a partir dos
+dados que a aula 02 registrou e com o mesmo ajuste das aulas 03 e 08."""
 
 import re
 
@@ -27,6 +28,9 @@ def test_mlflow_run_registra_commit_ponto_de_entrada_e_parametros(runs_do_projet
         assert run.data.tags["mlflow.project.entryPoint"] == "treinar"
         assert run.data.params["formula"].strip("'") == "tempo_entrega ~ distancia + chuva"
         assert run.data.params["data_de_corte"] == "2025-08-01"
+        assert run.data.params["preparacao"] == "ultima"
+        preparacao = run.data.tags["preparacao_run_id"]
+        assert preparacao and run.data.tags["etapa"] == "projeto"
         assert run.data.tags["entradas"] == "distancia,chuva"
         assert {"mae", "rmse", "r2", "pct_erro_ate_5min"} <= set(run.data.metrics)
 
