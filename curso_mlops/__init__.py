@@ -34,6 +34,8 @@ Módulos (o teste de cada um é tests/unidade/test_<módulo>.py):
     navegador  acha e abre o Chromium do sistema para o Playwright (capturas, testes)
     capturas   as fotos da MLflow UI de verdade (make capturas)
     painel     o painel da turma (make painel): quem fez qual aula, a partir do servidor
+    exercicios os exercícios e a conferência de cada tentativa: conferir("06.2")
+    copia_do_aluno  a cópia do curso sem as respostas dos exercícios (make aluno)
 """
 
 __version__ = "0.1.0"

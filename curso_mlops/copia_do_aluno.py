@@ -103,7 +103,8 @@ def arquivos_do_git(raiz: Path) -> list[str]:
         raise ErroDaCopia("o git não está instalado: a cópia usa `git ls-files` para saber o que "
                           "faz parte do repositório.") from None
     except subprocess.CalledProcessError as erro:
-        raise ErroDaCopia(f"{raiz} não é um repositório git ({erro.stderr.decode(errors='replace').strip()}).") from None
+        detalhe = erro.stderr.decode(errors="replace").strip()
+        raise ErroDaCopia(f"{raiz} não é um repositório git ({detalhe}).") from None
     return sorted(p for p in saida.stdout.decode("utf-8").split("\0") if p)
 
 

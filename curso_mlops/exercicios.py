@@ -1126,6 +1126,90 @@ def _v_08_5(c):
                      "nome do seu modelo, se você usa ALUNO).")
 
 
+# -- 09 --------------------------------------------------------------------------------------------
+
+# O pedido do enunciado: um JSON com 100 mil níveis de listas (o fundo.json).
+_FUNDO_09_1 = b"[" * 100_000 + b"]" * 100_000
+
+
+def _v_09_1(c):
+    resposta = c.resposta
+    if isinstance(resposta, (list, tuple)) and len(resposta) == 2:
+        resposta = {"mlflow": resposta[0], "producao": resposta[1]}
+    if not isinstance(resposta, dict) or not {"mlflow", "producao"} <= set(resposta):
+        raise _Falta("Passe {'mlflow': código, 'producao': código}.")
+    from mlflow.pyfunc import scoring_server
+
+    from . import producao
+
+    modelo = c.champion_pyfunc()
+    certos, faltas = [], []
+    for chave, app in (("mlflow", scoring_server.init(modelo)), ("producao", producao.criar_app(modelo))):
+        esperado = producao.chamar_app(app, corpo=_FUNDO_09_1).status
+        if _codigo_http(resposta[chave]) == esperado:
+            certos.append(f"{chave}: é o código que esse servidor responde.")
+        else:
+            faltas.append(f"{chave}: esse servidor não responde esse código.")
+    return _veredito(certos, faltas, "Mande o fundo.json com --data-binary @fundo.json e leia o "
+                                     "código com curl -i (ou -w '%{http_code}').")
+
+
+def _v_09_2(c):
+    resposta = _numero(c.resposta)
+    if resposta is None or not float(resposta).is_integer():
+        raise _Falta("Passe um número inteiro de linhas.")
+    import json
+
+    from . import camada, producao
+
+    limite = 64 * 1024
+
+    def corpo(n):
+        return json.dumps({"dataframe_split": {"columns": ["distancia"], "data": [[20]] * n}}).encode()
+
+    async def aceita(scope, receive, send):  # um app que aceita tudo o que a camada deixa passar
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    app = camada.CamadaDeProducao(aceita, limite_corpo=limite)
+    n = int(resposta)
+    passa, barra = (producao.chamar_app(app, corpo=corpo(k)).status for k in (n, n + 1))
+    if passa == 200 and barra == 413:
+        return _veredito(["é o maior número de linhas que cabe em 64 KiB nesse formato. Quantos bytes "
+                          "custa cada uma?"], [])
+    if passa != 200:
+        return _veredito([], [f"{n} linhas já passam do limite de 64 KiB."],
+                         "O tamanho do corpo cresce um tanto fixo por linha: meça len(corpo) para "
+                         "duas contagens de linhas e divida.")
+    return _veredito([], [f"cabem mais que {n} linhas em 64 KiB."],
+                     "O tamanho do corpo cresce um tanto fixo por linha: meça len(corpo) para duas "
+                     "contagens de linhas e divida.")
+
+
+_CLIENTES_09_5, _META_09_5 = 30, 0.050  # o enunciado: 30 clientes no pico, p50 abaixo de 50 ms
+
+
+def _v_09_5(c):
+    resposta = c.resposta
+    if isinstance(resposta, (list, tuple)) and len(resposta) == 2:
+        resposta = {"vazao": resposta[0], "replicas": resposta[1]}
+    if not isinstance(resposta, dict) or not {"vazao", "replicas"} <= set(resposta):
+        raise _Falta("Passe {'vazao': pedidos por segundo de uma réplica, 'replicas': quantas}.")
+    vazao, replicas = _numero(resposta["vazao"]), _numero(resposta["replicas"])
+    if vazao is None or vazao <= 0 or replicas is None:
+        raise _Falta("A vazão precisa ser um número positivo, e as réplicas, um número.")
+    minimo = math.ceil(_CLIENTES_09_5 / _META_09_5 / vazao - 1e-9)
+    if replicas < minimo:
+        return _veredito([], [f"com {vazao:g} pedidos/s por réplica, {replicas:g} réplica(s) não dão a "
+                              "vazão que o pico pede."],
+                         "Pela lei de Little, clientes = vazão × latência: que vazão o pico pede com "
+                         "a latência na meta? Divida pela vazão de uma réplica.")
+    certos = [f"com {vazao:g} pedidos/s por réplica, {replicas:g} réplica(s) atendem o pico na meta."]
+    if replicas == minimo:
+        certos.append("é o mínimo, sem folga nenhuma: quanto você deixaria a mais?")
+    return _veredito(certos, [])
+
+
 # -- 10 --------------------------------------------------------------------------------------------
 
 
@@ -1145,7 +1229,8 @@ def _v_10_1(c):
                          "Rode o mlflow run da seção 3 trocando só o -P formula=... (com aspas no terminal).")
     certos = ["há uma run de projeto com a fórmula só com a distância."]
     aula_03 = c.run_mais_recente("ols-distancia", extra=" and tags.etapa = 'treino'")
-    if aula_03 is not None and _perto(achadas[0].data.metrics.get("mae"), aula_03.data.metrics.get("mae", math.inf), 1e-6):
+    mae_03 = aula_03.data.metrics.get("mae", math.inf) if aula_03 is not None else math.inf
+    if _perto(achadas[0].data.metrics.get("mae"), mae_03, 1e-6):
         certos.append("a MAE dela é a mesma da run ols-distancia da aula 03.")
         return _veredito(certos, [])
     return _veredito(certos, ["a MAE dela não bate com a da run ols-distancia mais recente: os dados "
@@ -1167,11 +1252,9 @@ def _v_10_2(c):
 
 
 def _v_10_3(c):
-    from . import store
-
     import yaml
 
-    caminho = store.raiz_do_repositorio() / "MLproject"
+    caminho = _store.raiz_do_repositorio() / "MLproject"
     projeto = yaml.safe_load(caminho.read_text(encoding="utf-8")) or {}
     pontos = projeto.get("entry_points") or {}
     if "avaliar" not in pontos:
@@ -1317,6 +1400,14 @@ EXERCICIOS: dict[str, Exercicio] = dict([
     _e("08.4", "os itens como entrada opcional", _v_08_4, ["00", "08"],
        "a MAE no teste do challenger com itens (um número)"),
     _e("08.5", "um rollback pela linha de comando", _v_08_5, ["00", "08"]),
+    _e("09.1", "o JSON com 100 mil níveis nos dois servidores", _v_09_1, ["00", "05"],
+       "os dois códigos HTTP, como {'mlflow': ..., 'producao': ...}"),
+    _e("09.2", "quantas linhas cabem em 64 KiB", _v_09_2, [],
+       "o maior número de linhas de dataframe_split que cabe em 64 KiB"),
+    _e("09.3", "o prazo com o modelo lento"),
+    _e("09.4", "a carga com 1 e 2 workers"),
+    _e("09.5", "quantas réplicas no pico", _v_09_5, [],
+       "a vazão de uma réplica e as réplicas, como {'vazao': ..., 'replicas': ...}"),
     _e("10.1", "o projeto com a fórmula só com a distância", _v_10_1, ["00", "03", "10"]),
     _e("10.2", "o projeto com outra preparação", _v_10_2, ["00", "10"]),
     _e("10.3", "um ponto de entrada avaliar no MLproject", _v_10_3, [], le_arquivo=True),

@@ -1,8 +1,8 @@
 # só-instrutor: este arquivo carrega as respostas dos exercícios e fica fora da cópia do aluno.
 """Cada conferência, contra um store em que o curso rodou: uma tentativa certa e uma errada.
 
-O curso roda uma vez (`curso_uma_vez`, com as células de resposta) e cada teste recebe uma
-cópia do store (`store_do_curso`). Uma tentativa que grava no MLflow grava o que o enunciado
+A 1ª execução do curso da sessão (`curso_uma_vez`, com as células de resposta) fica intacta, e
+cada teste recebe uma cópia do store dela (`store_do_curso`). Uma tentativa que grava no MLflow grava o que o enunciado
 manda o aluno gravar, com o cliente do MLflow (o mesmo efeito no store que a célula ou o
 comando do aluno); uma que calcula um valor o calcula aqui, por outro caminho que o do
 verificador, e o passa como `resposta`.
@@ -13,7 +13,6 @@ em que ele rodou, toda conferência que só lê o store diz "ainda não".
 
 from __future__ import annotations
 
-import io
 import time
 
 import numpy as np
@@ -465,6 +464,25 @@ def _(t):  # o rollback feito no alias errado
     c.set_registered_model_alias(MODELO, "challenger", c.get_model_version_by_alias(MODELO, "anterior").version)
 
 
+# -- 09 --------------------------------------------------------------------------------------------
+
+passa("09.1")(lambda t: {"mlflow": 500, "producao": 400})
+falha("09.1")(lambda t: {"mlflow": 400, "producao": 400})
+
+
+@passa("09.2")
+def _(t):  # 6 bytes por linha ("[20], "), a partir do corpo de uma linha
+    import json
+
+    uma = len(json.dumps({"dataframe_split": {"columns": ["distancia"], "data": [[20]]}}))
+    return (64 * 1024 - uma) // 6 + 1
+
+
+falha("09.2")(lambda t: (64 * 1024) // 19)   # a conta de dataframe_records
+passa("09.5")(lambda t: {"vazao": 250, "replicas": 3})
+falha("09.5")(lambda t: (250, 2))
+
+
 # -- 10 --------------------------------------------------------------------------------------------
 
 
@@ -551,16 +569,3 @@ def test_o_curso_e_as_respostas_nao_viram_nenhum_veredito(tentativa):
     assert tentativa.cliente.get_experiment_by_name(nomes.experimento_exercicios("")) is None
     respostas = tentativa.cliente.get_experiment_by_name(nomes.experimento_respostas(""))
     assert respostas is not None, "as respostas gravam no espaço de respostas"
-
-
-def test_as_respostas_nao_escrevem_no_stderr_nem_falham(curso_uma_vez):
-    from curso_mlops import notebooks as nbs
-
-    for caminho in sorted(curso_uma_vez["executados"].glob("*.ipynb")):
-        nb = nbs.ler(caminho)
-        for celula in nb["cells"]:
-            if "resposta" not in celula.get("metadata", {}).get("tags", []) or celula["cell_type"] != "code":
-                continue
-            for saida in celula.get("outputs", []):
-                assert saida["output_type"] != "error", f"{caminho.name}: {nbs.fonte(celula)[:80]}"
-                assert saida.get("name") != "stderr", f"{caminho.name}: {saida.get('text')}"

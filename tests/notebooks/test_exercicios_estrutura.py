@@ -6,7 +6,6 @@ testes das respostas são pulados quando o notebook não tem nenhuma célula com
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -107,24 +106,21 @@ def test_tirar_as_respostas_mantem_as_contagens_de_execucao(caminho):
     assert tags == sorted(tags)
 
 
-def _saidas(nb, so_exercicios: bool) -> list[str]:
-    inicio, fim = _regiao(nb)
-    textos = []
-    for celula in nb["cells"][inicio:fim]:
-        if celula["cell_type"] != "code":
-            continue
-        for saida in celula.get("outputs", []):
-            texto = saida.get("text") or saida.get("data", {}).get("text/plain") or ""
-            textos.append(re.sub(r"\b(m-)?[0-9a-f]{32}\b", "ID", "".join(texto)))
-    return textos
-
-
-@pytest.mark.lento
 @pytest.mark.parametrize("caminho", NOTEBOOKS, ids=ids)
-def test_conferir_e_respostas_iguais_na_segunda_execucao(caminho, curso_executado):
-    """O curso duas vezes no mesmo store: cada conferir (e cada resposta) mostra o mesmo."""
-    vezes = [nbs.ler(curso_executado["pasta"] / f"executados{vez}" / caminho.name) for vez in (1, 2)]
-    primeira, segunda = (_saidas(nb, True) for nb in vezes)
-    assert primeira == segunda
-    assert json.dumps(primeira) == json.dumps(_saidas(nbs.ler(caminho), True)), \
-        "a saída guardada é a de uma primeira execução"
+def test_respostas_guardadas_sem_erro_nem_stderr(caminho):
+    """O que a resposta mostra é o que ela produz: sem erro, sem aviso ou log no stderr.
+
+    (Que a saída guardada é a de qualquer execução, a 1ª ou a 2ª no mesmo store, confere o
+    teste da segunda execução, tests/notebooks/test_segunda_execucao.py.)
+    """
+    nb = nbs.ler(caminho)
+    if not _tem_respostas(nb):
+        pytest.skip("cópia do aluno: o notebook não tem as respostas")
+    for celula in nb["cells"]:
+        if celula["cell_type"] != "code" or TAG not in _tags(celula):
+            continue
+        if not nbs.fonte(celula).startswith("# código de apoio"):
+            assert celula.get("outputs"), f"resposta sem saída guardada: {nbs.fonte(celula)[:60]!r}"
+        for saida in celula["outputs"]:
+            assert saida["output_type"] != "error", nbs.fonte(celula)[:80]
+            assert saida.get("name") != "stderr", saida.get("text")
