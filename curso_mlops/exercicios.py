@@ -1475,13 +1475,14 @@ def verificar(exercicio: str, cliente, nomes, resposta=None) -> Resultado:
     definicao = EXERCICIOS[exercicio]
     if not definicao.verificavel:
         return _sem_conferencia(exercicio)
-    if definicao.pede and resposta is None:
-        return _pede_valor(exercicio)
     try:
+        # primeiro o que a aula deixa no store (sem ele, nem dá para fazer o exercício), depois o valor
         if cliente is not None:
             falta = _falta_aula(exercicio, cliente, nomes)
             if falta is not None:
                 return falta
+        if definicao.pede and resposta is None:
+            return _pede_valor(exercicio)
         veredito = definicao.verificar(_Contexto(cliente, nomes, resposta))
         return Resultado(exercicio, veredito.ok, veredito.mensagens, veredito.dica)
     except _Falta as falta:
@@ -1506,8 +1507,8 @@ def _conferir_no_store(exercicio: str, resposta) -> Resultado:
     definicao = EXERCICIOS[exercicio]
     if not definicao.verificavel:
         return _sem_conferencia(exercicio)
-    if definicao.pede and resposta is None:
-        return _pede_valor(exercicio)
+    if definicao.pede and resposta is None and not definicao.requer:
+        return _pede_valor(exercicio)  # um valor de data/: nem é preciso abrir o store
     try:
         nomes = _aula.atual()
         uri = _store.tracking_uri()

@@ -111,7 +111,7 @@ def test_exercicio_sem_conferencia(capsys, store_vazio):
     assert not resultado.ok and "não tem conferência automática" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("exercicio", [i for i, e in exercicios.EXERCICIOS.items() if e.pede])
+@pytest.mark.parametrize("exercicio", [i for i, e in exercicios.EXERCICIOS.items() if e.pede and not e.requer])
 def test_sem_o_valor_pede_o_valor_sem_abrir_o_store(exercicio, capsys, store_vazio):
     resultado = exercicios.conferir(exercicio)
     saida = capsys.readouterr().out
@@ -121,8 +121,14 @@ def test_sem_o_valor_pede_o_valor_sem_abrir_o_store(exercicio, capsys, store_vaz
     assert not store_vazio.exists(), "pedir o valor não pode criar o banco"
 
 
+def test_com_a_aula_no_store_pede_o_valor(cliente, capsys):
+    cliente.create_experiment(nomes.EXPERIMENTO, tags={"kpi.mae_max": "5", "kpi.pct_erro_ate_5min_min": "75"})
+    resultado = exercicios.conferir("00.2")
+    assert not resultado.ok and 'conferir("00.2", <o seu valor>)' in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("exercicio", [i for i, e in exercicios.EXERCICIOS.items()
-                                       if e.verificavel and e.usa_store and not e.pede])
+                                       if e.verificavel and e.usa_store])
 def test_store_que_nao_existe_manda_rodar_a_aula_00_sem_criar_o_banco(exercicio, capsys, store_vazio):
     resultado = exercicios.conferir(exercicio)
     saida = capsys.readouterr().out
@@ -203,7 +209,9 @@ def test_verificar_id_desconhecido_e_valor_que_falta(cliente):
     n = aula.atual()
     assert not exercicios.verificar("99.9", cliente, n).ok
     resultado = exercicios.verificar("04.1", cliente, n)
-    assert not resultado.ok and "<o seu valor>" in resultado.mensagens[0]
+    assert not resultado.ok and "03_treinar_e_rastrear_experimentos" not in resultado.mensagens[0]
+    assert "00_entender_o_negocio" in resultado.mensagens[0], "sem a aula, manda rodá-la antes do valor"
+    assert "<o seu valor>" in exercicios.verificar("06.5", None, n).mensagens[0]
 
 
 # -- conversões ------------------------------------------------------------------------------------
