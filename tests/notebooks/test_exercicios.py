@@ -85,15 +85,29 @@ class Tentativa:
 
 @pytest.fixture
 def tentativa(store_do_curso, monkeypatch):
+    """O MLflow do processo apontado para a cópia do store; no fim, tudo volta como estava.
+
+    `mlflow.set_tracking_uri`/`set_registry_uri` também gravam MLFLOW_TRACKING_URI e
+    MLFLOW_REGISTRY_URI no os.environ: os dois são devolvidos (ou apagados) no fim, para o store
+    deste teste não vazar para os seguintes (como em tests/servir/conftest.py).
+    """
+    import os
+
     import mlflow
 
-    antes = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", store_do_curso.uri)
+    antes = {chave: os.environ.get(chave) for chave in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     monkeypatch.setattr(aula, "_ATUAL", None)
     monkeypatch.delenv("ALUNO", raising=False)
-    yield Tentativa(store_do_curso)
-    mlflow.set_tracking_uri(antes[0])
-    mlflow.set_registry_uri(antes[1])
+    try:
+        yield Tentativa(store_do_curso)
+    finally:
+        mlflow.set_tracking_uri(antes["MLFLOW_TRACKING_URI"])
+        mlflow.set_registry_uri(antes["MLFLOW_REGISTRY_URI"])
+        for chave, valor in antes.items():
+            if valor is None:
+                os.environ.pop(chave, None)
+            else:
+                os.environ[chave] = valor
 
 
 def _plausiveis():

@@ -134,6 +134,16 @@ def test_toda_aula_do_curso_tem_os_seus_pre_requisitos():
         assert aula.NOTEBOOKS[numero] == next(p.stem for p in nbs.listar() if p.name.startswith(numero))
 
 
+@pytest.fixture
+def sem_vazar_as_saidas_estaveis(monkeypatch):
+    """`preparar` grava SAIDAS_ESTAVEIS no os.environ: no fim do teste, elas voltam como estavam
+    (um kernel que um teste seguinte sobe pelo executor não pode herdá-las deste processo)."""
+    for variavel in aula.SAIDAS_ESTAVEIS:
+        monkeypatch.setitem(os.environ, variavel, "x")  # guarda o valor original, até a ausência
+        monkeypatch.delitem(os.environ, variavel)
+
+
+@pytest.mark.usefixtures("sem_vazar_as_saidas_estaveis")
 def test_atual_lembra_a_ultima_aula_preparada(store_vazio, monkeypatch):
     monkeypatch.setattr(aula, "_ATUAL", None)
     monkeypatch.setenv("ALUNO", "bia")
@@ -143,6 +153,7 @@ def test_atual_lembra_a_ultima_aula_preparada(store_vazio, monkeypatch):
     assert aula.atual() == aula.Nomes("ana", **nomes.nomes_do_aluno("ana"))
 
 
+@pytest.mark.usefixtures("sem_vazar_as_saidas_estaveis")
 def test_atual_lembra_o_aluno_mesmo_quando_falta_uma_aula(store_vazio, monkeypatch):
     monkeypatch.setattr(aula, "_ATUAL", None)
     monkeypatch.delenv("ALUNO", raising=False)
