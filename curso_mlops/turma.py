@@ -281,7 +281,19 @@ def criar_alunos(alunos: list[Aluno], tracking_uri: str, permissao: str = "EDIT"
         criado = _garantir_modelo(cliente, proprios["modelo"], aluno.nome)
         situacao = _conceder(auth, aluno.nome, "registered_model", proprios["modelo"], permissao)
         feito["modelo"] = (proprios["modelo"], None, criado, situacao)
+        # Os espaços dos exercícios (as tentativas que o `conferir` lê) e das respostas
+        # comentadas: reservados também, para um colega não criar `tempo-entrega-exercicios-ana`
+        # antes da Ana.
+        for chave, experimento, modelo in (
+                ("exercicios", nomes.experimento_exercicios(aluno.nome), nomes.modelo_exercicios(aluno.nome)),
+                ("respostas", nomes.experimento_respostas(aluno.nome), nomes.modelo_respostas(aluno.nome))):
+            experimento_id, criado = _garantir_experimento(cliente, experimento)
+            _conceder(auth, aluno.nome, "experiment", experimento_id, permissao)
+            _garantir_modelo(cliente, modelo, aluno.nome)
+            situacao = _conceder(auth, aluno.nome, "registered_model", modelo, permissao)
+            feito[chave] = (experimento, experimento_id, criado, situacao)
         avisar(f"{aluno.nome}: usuário {usuario}; {permissao} em "
-               f"{proprios['experimento']}, {proprios['monitoramento']} e {proprios['modelo']}")
+               f"{proprios['experimento']}, {proprios['monitoramento']} e {proprios['modelo']} "
+               "(e nos espaços dos exercícios e das respostas)")
         resumo.append(feito)
     return resumo

@@ -2,7 +2,7 @@
 
 Usa o store do `curso_executado` (o curso inteiro rodado duas vezes num store novo): o estado
 conferido é o final, depois da segunda execução. `test_portao_reprova_...` lê a sequência
-compartilhada "08 08" (tests/notebooks/sequencias.py): a aula 08 rodada de novo, duas vezes,
+compartilhada "08-08" (tests/notebooks/sequencias.py): a aula 08 rodada de novo, duas vezes,
 numa CÓPIA do store da 1ª execução. O pedido da aula ao champion final está em
 tests/servir/test_contrato.py.
 """
@@ -187,8 +187,8 @@ def test_logs_de_inferencia_por_semana_com_a_versao_do_champion(cliente, monitor
 
 @pytest.fixture(scope="module")
 def portao(execucoes):
-    """A aula 08 de novo, duas vezes, numa cópia do store da 1ª execução (sequência "08 08")."""
-    return execucoes.sequencias["08 08"].resultado()
+    """A aula 08 de novo, duas vezes, numa cópia do store da 1ª execução (sequência "08-08")."""
+    return execucoes.sequencias["08-08"].resultado()
 
 
 def test_portao_reprova_um_challenger_que_nao_supera_o_champion(portao, curso_uma_vez):

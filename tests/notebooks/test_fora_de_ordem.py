@@ -44,4 +44,4 @@ def test_so_a_08_logo_depois_do_curso_para_no_portao(execucoes):
     # Depois do curso, o champion é o retreinado: a 08 sozinha (duas vezes) para no portão. Nas
     # outras sequências, a 05 registra um champion novo (só a distância) antes da 08, e o
     # retreino é aprovado.
-    assert paradas == {("08 08", "08")}, paradas
+    assert paradas == {("08-08", "08")}, paradas

@@ -7,7 +7,8 @@ recebe 5xx nem um *stack trace*; o servidor continua de pé; e, sob concorrênci
 é igual à do mesmo modelo carregado no processo.
 
 Dois alvos, um servidor para cada: o `champion` final do curso (o que `make serve` serve) e a
-versão guardada mais recente da aula 06 (`origem = guarda`).
+versão guardada mais recente da aula 05 (`origem = candidato`, `tipo = guardado`), só com a
+distância.
 """
 
 import json
@@ -27,13 +28,13 @@ pytestmark = [pytest.mark.lento, pytest.mark.servidor]
 
 MODELO = "tempo_entrega"
 NB05 = "05_registrar_e_versionar_modelos.ipynb"
-NB06 = "06_servir_o_modelo_via_api.ipynb"
 JSON = {"Content-Type": "application/json"}
 PEDIDO_DA_AULA = {"dataframe_records": [{"distancia": 20}]}
 
 
-def _versoes(cliente, origem):
-    versoes = cliente.search_model_versions(f"name = '{MODELO}' and tags.origem = '{origem}'")
+def _versoes(cliente, origem, tipo="guardado"):
+    versoes = cliente.search_model_versions(
+        f"name = '{MODELO}' and tags.origem = '{origem}' and tags.tipo = '{tipo}'")
     return sorted(versoes, key=lambda v: int(v.version))
 
 
@@ -51,7 +52,7 @@ def _local(cliente, versao):
     return unquote(urlparse(uri).path)
 
 
-@pytest.fixture(scope="module", params=["champion", "guardado-da-aula-06"])
+@pytest.fixture(scope="module", params=["champion", "guardado-da-aula-05"])
 def alvo(request, cliente, curso_executado, tmp_path_factory):
     import mlflow
 
@@ -59,7 +60,7 @@ def alvo(request, cliente, curso_executado, tmp_path_factory):
         versao = cliente.get_model_version_by_alias(MODELO, "champion").version
         uri = f"models:/{MODELO}@champion"
     else:
-        versao = _versoes(cliente, "guarda")[-1].version
+        versao = _versoes(cliente, "candidato")[-1].version
         uri = f"models:/{MODELO}/{versao}"
     local = _local(cliente, versao)
     modelo = mlflow.pyfunc.load_model(local)
@@ -113,7 +114,7 @@ def test_colunas_extras_sao_ignoradas(alvo):
 
 def test_a_chuva_so_conta_no_champion_final(alvo):
     """O champion final é o re-treino da aula 08 (distância e chuva): a chuva soma cerca de 7 min.
-    A guardada da aula 06 só conhece a distância: para ela, `chuva` é uma coluna extra e não muda nada."""
+    A guardada da aula 05 só conhece a distância: para ela, `chuva` é uma coluna extra e não muda nada."""
     sem = _post(alvo["servidor"], PEDIDO_DA_AULA).json()["predictions"][0]["0"]
     com = _post(alvo["servidor"], {"dataframe_records": [{"distancia": 20, "chuva": 1}]})
     assert com.status_code == 200, com.text
@@ -124,12 +125,18 @@ def test_a_chuva_so_conta_no_champion_final(alvo):
         assert diferenca == 0
 
 
-def test_guarda_e_um_pyfunc_sem_sabor_statsmodels(alvo):
+def test_o_servidor_usa_o_guarda_e_o_sabor_statsmodels_e_o_do_modelo_base(alvo):
+    """Dois sabores na mesma versão: o pyfunc é o guarda (recusa -5 km); o statsmodels é o objeto
+    nativo do modelo base, que a chamada da aula devolve, sem guarda."""
     import mlflow
 
-    assert set(alvo["modelo"].metadata.flavors) == {"python_function"}
-    with pytest.raises(MlflowException, match="statsmodels"):
-        mlflow.statsmodels.load_model(alvo["local"])
+    assert set(alvo["modelo"].metadata.flavors) == {"python_function", "statsmodels"}
+    with pytest.raises(MlflowException, match="fora da faixa"):
+        alvo["modelo"].predict(pd.DataFrame({"distancia": [-5.0]}))
+    nativo = mlflow.statsmodels.load_model(alvo["local"])
+    assert type(nativo).__name__ == "RegressionResultsWrapper"
+    conferido = alvo["modelo"].unwrap_python_model().validar(pd.DataFrame({"distancia": [20.0]}))
+    assert float(nativo.predict(conferido).iloc[0]) == pytest.approx(_no_processo(alvo["modelo"], [20])[20])
 
 
 # --- pedidos ruins, hostis e absurdos: 4xx, nunca 5xx, nunca um stack trace ----------------

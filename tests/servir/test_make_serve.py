@@ -158,8 +158,9 @@ def test_bench_piso_soma_as_partes_com_as_contagens_do_curso(modelo_minimo, tmp_
     monkeypatch.setattr(bench, "medir_partida_de_servidor", medir_partida)
     numeros, uri = bench.medir_piso_e_curso(tmp_path, repeticoes=2)
     quantos = len(bench.nbs.listar())
-    assert bench.NECESSARIO_PELO_CURSO == {"partidas_de_servidor": 2, "mlflow_run": 1}
-    assert numeros["piso_segundos"] == round(quantos * 5.0 + 2 * 4.0 + 1 * 8.0, 1)
+    # as partidas das aulas 06, 08 e 09 e o `mlflow run` da 10 (ver o comentário em bench.py)
+    assert bench.NECESSARIO_PELO_CURSO == {"partidas_de_servidor": 3, "mlflow_run": 1}
+    assert numeros["piso_segundos"] == round(quantos * 5.0 + 3 * 4.0 + 1 * 8.0, 1)
     assert numeros["razao_curso_piso"] == round(100.0 / numeros["piso_segundos"], 2)
     assert partida["uri"] == uri == modelo_minimo
     assert "curso / piso" in bench.tabela_piso(numeros)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from curso_mlops import navegador, painel, processos
+from curso_mlops import basic_auth, navegador, painel, processos
 from curso_mlops import servidor_tracking as st
 
 pytestmark = [pytest.mark.lento, pytest.mark.servidor, pytest.mark.turma,
@@ -194,7 +194,7 @@ def turma_barata(servidor_com_senha, tmp_path_factory, rodar_script) -> TurmaDoP
         url, SENHA_ADMIN, {**ALUNOS, "caio": SENHA_CAIO},
         feitas={"ana": {"00", "02", "03"}, "bia": {"00"}, "caio": set(), "duda": set(), "eva": set()},
         bancos_sqlite=(pasta_servidor / st.ARQUIVO_BANCO,
-                       pasta_servidor / st.PASTA_AUTH / st.ARQUIVO_BANCO_AUTH),
+                       pasta_servidor / st.PASTA_AUTH / basic_auth.ARQUIVO_BANCO),
         incompletos={"caio": "sem experimentos nem modelo", "duda": "sem usuário no servidor",
                      "eva": "experimento na lixeira (tempo-entrega-eva)"})
 

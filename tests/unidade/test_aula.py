@@ -10,6 +10,16 @@ import pytest
 from curso_mlops import aula, nomes
 
 
+@pytest.fixture(autouse=True)
+def _ambiente_intacto():
+    """`aula.preparar` grava as variáveis das saídas estáveis no os.environ (é o trabalho dela):
+    depois de cada teste, o ambiente do processo volta a ser o de antes."""
+    antes = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(antes)
+
+
 @pytest.fixture
 def store_vazio(tmp_path, monkeypatch):
     """Um MLFLOW_TRACKING_URI para um SQLite que ainda não existe."""

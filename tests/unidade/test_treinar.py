@@ -21,12 +21,18 @@ def treinar():
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    """Um store SQLite novo, com o experimento do curso, como o MLFLOW_TRACKING_URI do processo."""
+    """Um store SQLite novo como o MLFLOW_TRACKING_URI do processo; no fim, o MLflow volta ao de antes."""
+    import os
+
+    import mlflow
+
+    antes = os.environ.get("MLFLOW_TRACKING_URI", "")
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     for variavel in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID", "ALUNO"):
         monkeypatch.delenv(variavel, raising=False)
-    return uri
+    yield uri
+    mlflow.set_tracking_uri(antes)  # treinar.py e _run_de_preparacao o mudaram no processo
 
 
 def _treino_e_teste():
