@@ -23,10 +23,13 @@ from pathlib import Path
 
 import pytest
 
+from curso_mlops import notebooks as nbs
+
 RAIZ = Path(__file__).resolve().parent
 PASTA_NOTEBOOKS = RAIZ / "notebooks"
-VARIAVEIS_REMOVIDAS = ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT",
-                       "ALUNO")
+# O nbval roda os kernels como o JupyterLab de um aluno: sem as variáveis que as aulas fixam
+# sozinhas (curso_mlops.notebooks.VARIAVEIS_QUE_MUDAM_SAIDAS) e sem ALUNO.
+VARIAVEIS_REMOVIDAS = (*nbs.VARIAVEIS_QUE_MUDAM_SAIDAS, "ALUNO")
 # O que o nbval diz quando só a saída difere (o store foi escrito do mesmo jeito).
 SAIDA_DIFERENTE = "Cell outputs differ"
 

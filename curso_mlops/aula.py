@@ -34,6 +34,10 @@ from . import store
 SAIDAS_ESTAVEIS = {
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    # Para os processos filhos (`mlflow models serve`, `mlflow models predict`): eles importam o
+    # guarda.py de dentro do modelo, no próprio store, e o Python gravaria ali um __pycache__
+    # (o modelo registrado ganharia arquivos que dependem da versão do Python).
+    "PYTHONDONTWRITEBYTECODE": "1",
 }
 
 # Os notebooks do curso, pelo número (o nome que a mensagem manda rodar).

@@ -222,9 +222,10 @@ def comparar(model_uri: str, tracking_uri: str, servidores=("producao", "mlflow"
     import urllib.request
     from pathlib import Path
 
-    from .producao import ServidorDeProducao, ServidorDoMlflow
+    from .producao import ServidorDeProducao
+    from .servidor import ServidorDeModelo
 
-    classes = {"producao": ServidorDeProducao, "mlflow": ServidorDoMlflow}
+    classes = {"producao": ServidorDeProducao, "mlflow": ServidorDeModelo}
     configuracoes = []
     for nome in servidores:
         for n_trab in trabalhadores:

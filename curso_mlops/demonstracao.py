@@ -26,41 +26,14 @@ Nada acontece na importação; nada muda no store global do MLflow deste process
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import warnings
-from contextlib import contextmanager
 
 from . import nomes
 
 DATA_DE_CORTE = "2025-08-01"  # a da aula 02
 MARGEM_FAIXA = 0.2            # a da aula 05
 FORMULA = "tempo_entrega ~ distancia"
-
-
-@contextmanager
-def _no_store(uri: str):
-    """Aponta o MLflow deste processo para `uri` e, no fim, devolve tudo como estava.
-
-    `mlflow.set_tracking_uri`/`set_registry_uri` também gravam as variáveis de ambiente (para
-    os subprocessos herdarem); sem devolvê-las, o store de uma chamada vazaria para as seguintes.
-    """
-    import mlflow
-
-    chaves = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
-    antes = {chave: os.environ.get(chave) for chave in chaves}
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(antes["MLFLOW_TRACKING_URI"])
-        mlflow.set_registry_uri(antes["MLFLOW_REGISTRY_URI"])
-        for chave, valor in antes.items():
-            if valor is None:
-                os.environ.pop(chave, None)
-            else:
-                os.environ[chave] = valor
 
 
 def treino():
@@ -103,7 +76,7 @@ def registrar_champion(uri: str, aluno: str = "", alias: str = "champion") -> st
     nivel = silenciar.level
     silenciar.setLevel(logging.ERROR)
     try:
-        with _no_store(uri), warnings.catch_warnings():
+        with store.apontado(uri), warnings.catch_warnings():
             # Sem input_example de propósito (acima): o aviso do MLflow sobre isso não ensina nada aqui.
             warnings.filterwarnings("ignore", message=".*input example was not provided.*")
             with mlflow.start_run(experiment_id=experimento, run_name="demonstracao-base") as run:

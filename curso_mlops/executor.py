@@ -263,18 +263,22 @@ def main(argv: list[str] | None = None) -> int:
         parametros = parametros_por_notebook(escolhidos, pedidos)
 
         # As variáveis que estabilizam as saídas não são injetadas aqui: cada aula as fixa no
-        # próprio kernel (curso_mlops.aula), como no JupyterLab. Os kernels (e o que eles
-        # executam) veem o mesmo ALUNO que o papermill entrega.
+        # próprio kernel (curso_mlops.aula), como no JupyterLab. Um valor delas no ambiente de
+        # quem roda o executor sai, para não esconder uma aula que esqueceu de fixá-la. Os
+        # kernels (e o que eles executam) veem o mesmo ALUNO que o papermill entrega.
+        for variavel in nbs.VARIAVEIS_QUE_MUDAM_SAIDAS:
+            os.environ.pop(variavel, None)
         if aluno:
             os.environ[PARAMETRO_ALUNO] = aluno
         else:
             os.environ.pop(PARAMETRO_ALUNO, None)
+        from . import store
+
         if args.fresh:
             store_temporario = Path(tempfile.mkdtemp(prefix="curso-mlflow-"))
-            os.environ["MLFLOW_TRACKING_URI"] = "sqlite:///" + (store_temporario / "mlflow.db").as_posix()
+            store.no_ambiente(os.environ, "sqlite:///" + (store_temporario / "mlflow.db").as_posix())
         elif args.tracking_uri:
-            os.environ["MLFLOW_TRACKING_URI"] = args.tracking_uri
-        from . import store
+            store.no_ambiente(os.environ, args.tracking_uri)
         print(f"store: {store.descrever()}" + (" [temporário]" if args.fresh else ""), flush=True)
         if aviso_aluno:
             print(aviso_aluno, flush=True)

@@ -19,11 +19,13 @@ PADRAO_NOME = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
 PADRAO_TITULO = re.compile(r"^#\s+(\d{2})\s+·\s+(.+?)\s*$")
 
 # Variáveis que, no ambiente de quem executa, mudariam as saídas (links "View run ... at",
-# barras de progresso de download de artefatos). Quem as fixa é cada aula, no próprio kernel
-# (curso_mlops.aula); o executor e os testes não as injetam, para que os notebooks rodem como
-# no JupyterLab ou num editor.
+# barras de progresso de download de artefatos, um __pycache__ dentro do modelo registrado).
+# Quem as fixa é cada aula, no próprio kernel (curso_mlops.aula.SAIDAS_ESTAVEIS). O executor e
+# os testes as TIRAM do ambiente dos kernels: os notebooks rodam como no JupyterLab ou num
+# editor de um aluno que nunca ouviu falar delas, e um valor desta máquina não esconde nada.
 VARIAVEIS_QUE_MUDAM_SAIDAS = ("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT",
-                              "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+                              "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",
+                              "PYTHONDONTWRITEBYTECODE")
 
 TAG_PARAMETROS = "parameters"
 

@@ -20,14 +20,13 @@ uma vez só, no início: todos os *workers* servem a mesma versão, mesmo que o 
 
 O servidor escuta em 127.0.0.1 por padrão, aceita `--trabalhadores N` (processos do uvicorn) e
 para com Ctrl+C ou SIGTERM (o uvicorn termina os pedidos em andamento e encerra os *workers*).
-`ServidorDeProducao` e `ServidorDoMlflow` sobem e param o processo pelo `curso_mlops.processos`
-(grupo próprio: nenhum *worker* sobra). Nada acontece na importação.
+`ServidorDeProducao` sobe e para o processo como o `servidor.ServidorDeModelo` da aula 06, pelo
+`curso_mlops.processos` (grupo próprio: nenhum *worker* sobra). Nada acontece na importação.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import logging
 import math
 import os
@@ -37,12 +36,11 @@ import socket
 import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 from . import camada, processos, store
 from .camada import LIMITE_CORPO, PRAZO, PROFUNDIDADE_MAXIMA
+from .servidor import ErroDoServidor, ServidorDeModelo, resolver_modelo
 
 HOST = processos.HOST
 PORTA_PADRAO = 5399               # a do `make serve-producao` (a da aula 06, 5299, fica livre)
@@ -57,10 +55,6 @@ _VAR_PROFUNDIDADE = "CURSO_PRODUCAO_PROFUNDIDADE"
 _VAR_PRAZO = "CURSO_PRODUCAO_PRAZO"
 
 _logger = logging.getLogger("curso_mlops.producao")
-
-
-class ErroDeProducao(RuntimeError):
-    """O servidor de produção não pode subir como pedido (modelo, porta, processo)."""
 
 
 class _Parada(Exception):
@@ -217,66 +211,13 @@ def chamar_app(app, metodo: str = "POST", rota: str = "/invocations", corpo=b"",
 
 # -- o modelo no store --------------------------------------------------------------------------
 
-def _primeira_linha(erro: Exception) -> str:
-    texto = getattr(erro, "message", None) or str(erro)
-    return texto.strip().splitlines()[0] if texto.strip() else type(erro).__name__
-
-
-def resolver_modelo(model_uri: str, tracking_uri: str | None = None) -> tuple[str, str]:
-    """(URI fixa, descrição) do modelo: `models:/nome@alias` vira `models:/nome/<versão>`.
-
-    Levanta ErroDeProducao, em português, se o store não existe ou não tem o modelo; nunca
-    cria um banco vazio só para conferir.
-    """
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    uri_store = tracking_uri or store.tracking_uri()
-    banco = store.caminho_do_banco(uri_store)
-    if banco is not None and not banco.exists():
-        raise ErroDeProducao(f"o store do curso ({store.descrever(uri_store)}) ainda não existe, "
-                             f"então não tem {model_uri}.")
-    if not model_uri.startswith("models:/"):
-        return model_uri, model_uri
-    resto = model_uri[len("models:/"):].strip("/")
-    cliente = MlflowClient(tracking_uri=uri_store, registry_uri=uri_store)
-    try:
-        if "@" in resto:
-            nome, alias = resto.split("@", 1)
-            versao = cliente.get_model_version_by_alias(nome, alias)
-            return (f"models:/{nome}/{versao.version}",
-                    f"{model_uri} (versão {versao.version}, tipo {versao.tags.get('tipo', '?')})")
-        if "/" in resto and not resto.startswith("m-"):
-            nome, numero = resto.split("/", 1)
-            versao = cliente.get_model_version(nome, numero)
-            return model_uri, f"{model_uri} (tipo {versao.tags.get('tipo', '?')})"
-        if resto.startswith("m-"):
-            cliente.get_logged_model(resto.split("/")[0])
-            return model_uri, model_uri
-        cliente.get_registered_model(resto)
-        return model_uri, model_uri
-    except MlflowException as erro:
-        raise ErroDeProducao(f"o store do curso ({store.descrever(uri_store)}) não tem {model_uri}. "
-                             f"Detalhe do MLflow: {_primeira_linha(erro)}") from None
-
-
 def baixar_modelo(model_uri: str, pasta: str | Path, tracking_uri: str | None = None) -> str:
     """Baixa o modelo para `pasta` (uma vez; os workers carregam de lá) e devolve o caminho."""
     import mlflow
 
     uri_store = tracking_uri or store.tracking_uri()
-    antes = {v: os.environ.get(v) for v in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    os.environ["MLFLOW_TRACKING_URI"] = os.environ["MLFLOW_REGISTRY_URI"] = uri_store
-    try:
-        mlflow.set_tracking_uri(uri_store)
-        mlflow.set_registry_uri(uri_store)
+    with store.apontado(uri_store):
         return mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(pasta))
-    finally:
-        for variavel, valor in antes.items():
-            if valor is None:
-                os.environ.pop(variavel, None)
-            else:
-                os.environ[variavel] = valor
 
 
 def servir(model_uri: str, porta: int = PORTA_PADRAO, host: str = HOST, trabalhadores: int = 1,
@@ -342,7 +283,7 @@ def _rodar_uvicorn(config) -> None:
     except KeyboardInterrupt:  # Ctrl+C: o uvicorn já parou com calma e repetiu o sinal
         return
     if config.workers == 1 and not servidor.started:
-        raise ErroDeProducao("o servidor não subiu (veja as mensagens do uvicorn acima).")
+        raise ErroDoServidor("o servidor não subiu (veja as mensagens do uvicorn acima).")
 
 
 # -- a linha de comando (python -m curso_mlops.producao, make serve-producao) --------------------
@@ -393,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     except store.ErroDeStore as erro:
         print(f"erro: {erro}", file=sys.stderr)
         return 2
-    except ErroDeProducao as erro:
+    except ErroDoServidor as erro:
         print(f"erro: {erro}\nRode `make run` (ou os notebooks 00 a 06) para treinar, registrar e "
               "promover o modelo, e depois `make serve-producao` de novo.", file=sys.stderr)
         return 1
@@ -414,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         servir(args.modelo, porta=args.porta, host=args.host, trabalhadores=args.trabalhadores,
                tracking_uri=uri, limite_corpo=args.limite_corpo, profundidade_maxima=args.profundidade,
                prazo=args.prazo or None)
-    except ErroDeProducao as erro:
+    except ErroDoServidor as erro:
         print(f"erro: {erro}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl+C: o uvicorn já parou e repetiu o sinal
@@ -425,138 +366,9 @@ def main(argv: list[str] | None = None) -> int:
 
 # -- o servidor num processo à parte (aulas, testes, make carga) ------------------------------
 
-class ServidorHTTP:
-    """Um servidor de modelo num processo próprio, usado como gerenciador de contexto.
-
-    Sobe pelo `processos.iniciar` (grupo próprio, log num arquivo), espera `/ping` e a mensagem
-    "Application startup complete." de cada worker (só então todos estão prontos para a carga),
-    e para pelo `processos.parar` (SIGTERM no grupo, depois SIGKILL): nenhum processo sobra.
-    Também para quando o processo que o criou termina (atexit).
-    """
-
-    marcador = ""  # um trecho da linha de comando, para conferir o processo
-
-    def __init__(self, model_uri: str, porta: int | None = None, trabalhadores: int = 1,
-                 tracking_uri: str | None = None, arquivo_log: str | Path | None = None,
-                 prazo_para_subir: float = 120.0, host: str = HOST):
-        if host not in processos.HOSTS_LOCAIS:
-            raise ErroDeProducao("Os servidores do curso escutam só em 127.0.0.1 (host local).")
-        self.model_uri = model_uri
-        self.host = host
-        self.porta = processos.porta_livre(host) if porta is None else int(porta)
-        self.trabalhadores = int(trabalhadores)
-        self.tracking_uri = tracking_uri
-        self.arquivo_log = Path(arquivo_log) if arquivo_log else None
-        self.prazo_para_subir = float(prazo_para_subir)
-        self.processo = None
-        self.pid_inicial: int | None = None
-        self.segundos_para_subir: float | None = None
-
-    # -- o que o aluno vê --------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.porta}"
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.processo is None else self.processo.pid
-
-    @property
-    def rodando(self) -> bool:
-        return self.processo is not None and self.processo.poll() is None
-
-    @property
-    def log(self) -> str:
-        if self.arquivo_log is None or not self.arquivo_log.exists():
-            return ""
-        return self.arquivo_log.read_text(encoding="utf-8", errors="replace")
-
-    def cauda_do_log(self, linhas: int = 25) -> str:
-        return "\n".join(self.log.rstrip().splitlines()[-linhas:])
-
-    # -- ciclo de vida -------------------------------------------------------------------------
-    def _comando(self) -> list[str]:
-        raise NotImplementedError
-
-    def _ambiente(self) -> dict[str, str]:
-        ambiente = dict(os.environ)
-        # O `mlflow models serve` chama o `uvicorn` pelo PATH: o do mesmo ambiente vem primeiro.
-        ambiente["PATH"] = str(Path(sys.executable).parent) + os.pathsep + ambiente.get("PATH", "")
-        ambiente["MLFLOW_TRACKING_URI"] = self.tracking_uri or store.tracking_uri()
-        ambiente["MLFLOW_REGISTRY_URI"] = ambiente["MLFLOW_TRACKING_URI"]
-        ambiente["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
-        ambiente.setdefault("PYTHONUNBUFFERED", "1")
-        return ambiente
-
-    def _pronto(self) -> bool:
-        log = self.log
-        if log.count("Application startup complete.") < self.trabalhadores:
-            return False
-        if f"running on http://{self.host}:{self.porta}" not in log.lower():
-            return False  # a porta é de outro processo, não deste servidor
-        with urllib.request.urlopen(self.url + "/ping", timeout=2) as resposta:
-            return resposta.status == 200
-
-    def iniciar(self) -> "ServidorHTTP":
-        if self.rodando:
-            return self
-        if processos.porta_em_uso(self.porta, self.host):
-            raise ErroDeProducao(f"A porta {self.porta} já está em uso em {self.host}. Pare o outro "
-                                 "servidor ou escolha outra porta.")
-        if self.arquivo_log is None:
-            descritor, nome = tempfile.mkstemp(prefix="curso-servidor-", suffix=".log")
-            os.close(descritor)
-            self.arquivo_log = Path(nome)
-        self.processo = processos.iniciar(self._comando(), log=self.arquivo_log, env=self._ambiente())
-        self.pid_inicial = self.processo.pid  # continua sabido depois de parar (para conferir)
-        atexit.register(self.parar)
-        try:
-            self.segundos_para_subir = processos.esperar(self._pronto, self.processo,
-                                                         prazo=self.prazo_para_subir)
-        except processos.ProcessoMorreu as erro:
-            self.parar()
-            raise ErroDeProducao(f"O servidor terminou enquanto iniciava (código {erro.codigo}). "
-                                 f"Final do log:\n{self.cauda_do_log()}") from None
-        except processos.PrazoEsgotado:
-            self.parar()
-            raise ErroDeProducao(f"O servidor não ficou pronto em {self.prazo_para_subir:.0f} s. "
-                                 f"Final do log:\n{self.cauda_do_log()}") from None
-        except BaseException:
-            self.parar()
-            raise
-        return self
-
-    def parar(self, prazo: float = 15.0) -> bool:
-        """Para o servidor e todos os processos dele; True se nada sobrou e a porta está livre."""
-        processo = self.processo
-        if processo is None:
-            atexit.unregister(self.parar)
-            return True
-        # Só esquece o processo (e o atexit) depois de pará-lo: um Ctrl+C no meio da parada
-        # deixa o atexit terminar o serviço quando o programa sair.
-        limpo = processos.parar(processo.pid, prazo=prazo, processo=processo)
-        self.processo = None
-        atexit.unregister(self.parar)
-        limite = time.monotonic() + prazo
-        while processos.porta_em_uso(self.porta, self.host) and time.monotonic() < limite:
-            time.sleep(0.05)
-        return limpo and not processos.porta_em_uso(self.porta, self.host)
-
-    def __enter__(self):
-        return self.iniciar()
-
-    def __exit__(self, *excecao) -> None:
-        self.parar()
-
-    def __repr__(self) -> str:
-        situacao = "rodando" if self.rodando else "parado"
-        return f"{type(self).__name__}({self.model_uri!r}, porta={self.porta}, {situacao})"
-
-
-class ServidorDeProducao(ServidorHTTP):
-    """O servidor de produção (`python -m curso_mlops.producao`) num processo próprio."""
-
-    marcador = "curso_mlops.producao"
+class ServidorDeProducao(ServidorDeModelo):
+    """O servidor de produção (`python -m curso_mlops.producao`) num processo próprio: o mesmo
+    ciclo de vida do `ServidorDeModelo` da aula 06, com outro comando."""
 
     def __init__(self, model_uri: str = MODELO_PADRAO, porta: int | None = None, trabalhadores: int = 1,
                  tracking_uri: str | None = None, arquivo_log: str | Path | None = None,
@@ -575,22 +387,6 @@ class ServidorDeProducao(ServidorHTTP):
                 "--host", self.host, "--porta", str(self.porta), "--trabalhadores", str(self.trabalhadores),
                 "--limite-corpo", str(self.limite_corpo), "--profundidade", str(self.profundidade_maxima),
                 "--prazo", str(self.prazo or 0)]
-
-
-class ServidorDoMlflow(ServidorHTTP):
-    """O `mlflow models serve` puro, para comparar (make carga, testes): o mesmo modelo, sem a camada."""
-
-    marcador = "models serve"
-
-    @property
-    def comando_cli(self) -> str:
-        return shlex.join(["mlflow", "models", "serve", "-m", self.model_uri, "-p", str(self.porta),
-                           "-w", str(self.trabalhadores), "--env-manager", "local"])
-
-    def _comando(self) -> list[str]:
-        return [sys.executable, "-m", "mlflow", "models", "serve", "-m", self.model_uri,
-                "-h", self.host, "-p", str(self.porta), "-w", str(self.trabalhadores),
-                "--env-manager", "local"]
 
 
 if __name__ == "__main__":

@@ -42,34 +42,41 @@ def _primeira_linha(erro: Exception) -> str:
     return texto.strip().splitlines()[0] if texto.strip() else type(erro).__name__
 
 
-def verificar_modelo(model_uri: str, tracking_uri: str | None = None) -> None:
-    """Confere no store que `models:/nome@alias`, `models:/nome/versão` ou `models:/m-...` existe.
+def resolver_modelo(model_uri: str, tracking_uri: str | None = None) -> tuple[str, str]:
+    """(URI fixa, descrição) do modelo no store: `models:/nome@alias` vira `models:/nome/<versão>`.
 
-    Levanta ErroDoServidor com mensagem clara antes de gastar segundos subindo um servidor
-    que morreria em seguida. Outros esquemas (runs:/, caminhos) seguem sem verificação.
+    Confere que `models:/nome@alias`, `models:/nome/versão`, `models:/nome` ou `models:/m-...`
+    existe e levanta ErroDoServidor, em português, antes de gastar segundos subindo um servidor
+    que morreria em seguida. Nunca cria um banco vazio só para conferir. Outros esquemas
+    (runs:/, caminhos) seguem sem verificação.
     """
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    if not model_uri.startswith("models:/"):
-        return
-    resto = model_uri[len("models:/"):].strip("/")
     uri_store = tracking_uri or store.tracking_uri()
+    banco = store.caminho_do_banco(uri_store)
+    if banco is not None and not banco.exists():
+        raise ErroDoServidor(f"Modelo não encontrado: o store do curso ({store.descrever(uri_store)}) "
+                             f"ainda não existe, então não tem {model_uri}.")
+    if not model_uri.startswith("models:/"):
+        return model_uri, model_uri
+    resto = model_uri[len("models:/"):].strip("/")
     cliente = MlflowClient(tracking_uri=uri_store, registry_uri=uri_store)
     try:
         if resto.startswith("m-"):
             cliente.get_logged_model(resto.split("/")[0])
-        elif "@" in resto:
+            return model_uri, model_uri
+        if "@" in resto:
             nome, alias = resto.split("@", 1)
-            cliente.get_model_version_by_alias(nome, alias)
-        elif "/" in resto:
-            nome, versao = resto.split("/", 1)
-            if versao.isdigit():
-                cliente.get_model_version(nome, versao)
-            else:
-                cliente.get_registered_model(nome)
-        else:
-            cliente.get_registered_model(resto)
+            versao = cliente.get_model_version_by_alias(nome, alias)
+            return (f"models:/{nome}/{versao.version}",
+                    f"{model_uri} (versão {versao.version}, tipo {versao.tags.get('tipo', '?')})")
+        nome, _, numero = resto.partition("/")
+        if numero.isdigit():
+            versao = cliente.get_model_version(nome, numero)
+            return model_uri, f"{model_uri} (tipo {versao.tags.get('tipo', '?')})"
+        cliente.get_registered_model(nome)
+        return model_uri, model_uri
     except MlflowException as erro:
         raise ErroDoServidor(
             f"Modelo não encontrado: {model_uri!r} não existe no store "
@@ -78,8 +85,20 @@ def verificar_modelo(model_uri: str, tracking_uri: str | None = None) -> None:
             f"{_primeira_linha(erro)}") from None
 
 
+def verificar_modelo(model_uri: str, tracking_uri: str | None = None) -> None:
+    """Levanta ErroDoServidor se o store não tem `model_uri` (veja `resolver_modelo`)."""
+    resolver_modelo(model_uri, tracking_uri)
+
+
 class ServidorDeModelo:
-    """Um processo `mlflow models serve` controlado, usado como gerenciador de contexto."""
+    """Um processo `mlflow models serve` controlado, usado como gerenciador de contexto.
+
+    Sobe pelo `processos.iniciar` (grupo próprio, log num arquivo) e só está pronto quando o
+    log diz que ESTE processo escuta na porta, cada worker disse "Application startup complete."
+    (todos prontos para uma carga) e `/ping` responde 200. Para pelo `processos.parar` (SIGTERM no
+    grupo, depois SIGKILL): nenhum processo sobra, também numa exceção ou quando o processo que o
+    criou termina (atexit). Subclasses trocam só o comando (`producao.ServidorDeProducao`).
+    """
 
     def __init__(self, model_uri: str, porta: int | None = None, host: str = HOST,
                  timeout: float = 120.0, arquivo_log: str | Path | None = None,
@@ -95,17 +114,24 @@ class ServidorDeModelo:
         self.trabalhadores = int(trabalhadores)
         self.arquivo_log = Path(arquivo_log) if arquivo_log else None
         self.processo: subprocess.Popen | None = None
+        self.pid_inicial: int | None = None          # continua sabido depois de parar
+        self.segundos_para_subir: float | None = None
 
     # -- o que o aluno vê --------------------------------------------------------------
     @property
     def comando_cli(self) -> str:
         """A linha equivalente para o terminal (com o .venv ativo)."""
+        trabalhadores = [] if self.trabalhadores == 1 else ["-w", str(self.trabalhadores)]
         return shlex.join(["mlflow", "models", "serve", "-m", self.model_uri,
-                           "-p", str(self.porta), "--env-manager", "local"])
+                           "-p", str(self.porta), *trabalhadores, "--env-manager", "local"])
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.porta}"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.processo is None else self.processo.pid
 
     @property
     def log(self) -> str:
@@ -129,10 +155,12 @@ class ServidorDeModelo:
     def _ambiente(self) -> dict[str, str]:
         # O MLflow lança o `uvicorn` pelo PATH: a pasta do Python do kernel vem primeiro.
         ambiente = processos.ambiente_com_o_python_do_curso()
-        ambiente["MLFLOW_TRACKING_URI"] = self.tracking_uri or store.tracking_uri()
         # O registro é o do mesmo store (o que `verificar_modelo` consultou), mesmo que um
         # `mlflow.set_registry_uri` deste processo tenha deixado outro no ambiente.
-        ambiente["MLFLOW_REGISTRY_URI"] = ambiente["MLFLOW_TRACKING_URI"]
+        store.no_ambiente(ambiente, self.tracking_uri or store.tracking_uri())
+        ambiente["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+        # O servidor importa o guarda.py de dentro do modelo, no próprio store: sem __pycache__ lá.
+        ambiente["PYTHONDONTWRITEBYTECODE"] = "1"
         ambiente.setdefault("PYTHONUNBUFFERED", "1")
         return ambiente
 
@@ -146,14 +174,15 @@ class ServidorDeModelo:
         if self.verificar:
             verificar_modelo(self.model_uri, self.tracking_uri)
         if self.arquivo_log is None:
-            descritor, nome = tempfile.mkstemp(prefix="mlflow-serve-", suffix=".log")
+            descritor, nome = tempfile.mkstemp(prefix="curso-servidor-", suffix=".log")
             os.close(descritor)
             self.arquivo_log = Path(nome)
         self.processo = processos.iniciar(self._comando(), log=self.arquivo_log,
                                           env=self._ambiente())
+        self.pid_inicial = self.processo.pid
         atexit.register(self.parar)
         try:
-            self._esperar_ping()
+            self.segundos_para_subir = self._esperar_ficar_pronto()
         except BaseException:
             self.parar()
             raise
@@ -164,13 +193,17 @@ class ServidorDeModelo:
         outro processo pode ter ocupado a porta entre a verificação e o início do servidor.)"""
         return f"running on http://{self.host}:{self.porta}".lower() in self.log.lower()
 
-    def _ping_ok(self) -> bool:
+    def _pronto(self) -> bool:
+        if self.log.count("Application startup complete.") < self.trabalhadores:
+            return False
+        if not self._esperando_na_porta():
+            return False
         with urllib.request.urlopen(self.url + "/ping", timeout=2) as resposta:
-            return resposta.status == 200 and self._esperando_na_porta()
+            return resposta.status == 200
 
-    def _esperar_ping(self) -> None:
+    def _esperar_ficar_pronto(self) -> float:
         try:
-            processos.esperar(self._ping_ok, self.processo, prazo=self.timeout)
+            return processos.esperar(self._pronto, self.processo, prazo=self.timeout)
         except processos.ProcessoMorreu as morreu:
             log = self.log.lower()
             causa = (f" A porta {self.porta} foi ocupada por outro processo enquanto o servidor "
@@ -185,17 +218,23 @@ class ServidorDeModelo:
                 f"O servidor não respondeu /ping em {self.timeout:.0f} s. "
                 f"Final do log ({self.arquivo_log.name}):\n{self.cauda_do_log()}") from None
 
-    def parar(self, prazo: float = 15.0) -> None:
-        """Encerra o servidor e todos os processos filhos dele; espera a porta ficar livre."""
-        processo, self.processo = self.processo, None
-        atexit.unregister(self.parar)
+    def parar(self, prazo: float = 15.0) -> bool:
+        """Encerra o servidor e todos os processos filhos dele; True se nada sobrou e a porta
+        ficou livre."""
+        processo = self.processo
         if processo is None:
-            return
-        processos.parar(processo.pid, prazo=prazo, processo=processo)
+            atexit.unregister(self.parar)
+            return True
+        # Só esquece o processo (e o atexit) depois de pará-lo: um Ctrl+C no meio da parada
+        # deixa o atexit terminar o serviço quando o programa sair.
+        limpo = processos.parar(processo.pid, prazo=prazo, processo=processo)
+        self.processo = None
+        atexit.unregister(self.parar)
         try:
             processos.esperar(lambda: not porta_em_uso(self.porta, self.host), prazo=prazo)
         except processos.PrazoEsgotado:
-            pass
+            return False
+        return limpo
 
     def __enter__(self) -> "ServidorDeModelo":
         return self.iniciar()
@@ -205,4 +244,4 @@ class ServidorDeModelo:
 
     def __repr__(self) -> str:
         situacao = "rodando" if self.rodando else "parado"
-        return f"ServidorDeModelo({self.model_uri!r}, porta={self.porta}, {situacao})"
+        return f"{type(self).__name__}({self.model_uri!r}, porta={self.porta}, {situacao})"

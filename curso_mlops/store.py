@@ -93,6 +93,45 @@ def _silenciar_criacao_do_banco():
             logging.getLogger(nome).setLevel(nivel)
 
 
+_VARIAVEIS_DO_STORE = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+def no_ambiente(ambiente: dict[str, str], uri: str) -> dict[str, str]:
+    """Aponta tracking e registro de um processo filho para `uri` (o curso usa um store só).
+
+    Só MLFLOW_TRACKING_URI não basta: um MLFLOW_REGISTRY_URI herdado mandaria o filho procurar
+    `models:/...` no registro de outro store. Devolve o próprio `ambiente`, alterado.
+    """
+    ambiente["MLFLOW_TRACKING_URI"] = ambiente["MLFLOW_REGISTRY_URI"] = uri
+    return ambiente
+
+
+@contextmanager
+def apontado(uri: str):
+    """Aponta o MLflow deste processo (tracking e registro) para `uri`; no fim, tudo volta.
+
+    `mlflow.set_tracking_uri`/`set_registry_uri` também gravam MLFLOW_TRACKING_URI e
+    MLFLOW_REGISTRY_URI no `os.environ` (para os subprocessos herdarem). Sem devolver as duas
+    variáveis e o registro do processo, o store desta chamada vazaria para as seguintes: um
+    `register_model` depois iria para o registro de outro store.
+    """
+    import mlflow
+
+    antes = {chave: os.environ.get(chave) for chave in _VARIAVEIS_DO_STORE}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(antes["MLFLOW_TRACKING_URI"])  # None apaga a variável
+        mlflow.set_registry_uri(None)  # volta a seguir a variável (ou o tracking)
+        for chave, valor in antes.items():
+            if valor is None:
+                os.environ.pop(chave, None)
+            else:
+                os.environ[chave] = valor
+
+
 def garantir_experimento(nome: str, uri: str | None = None) -> str:
     """Cria o experimento `nome` se ele não existir e devolve o seu ID.
 

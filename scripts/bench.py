@@ -180,7 +180,7 @@ def medir_partida_de_servidor(modelo_uri: str, tracking_uri: str, repeticoes: in
 def medir_mlflow_run(tracking_uri: str, repeticoes: int) -> tuple[float, list[float]]:
     """Segundos de um `mlflow run` do MLproject (o da aula 09), com --env-manager local."""
     ambiente = processos.ambiente_com_o_python_do_curso()  # o MLproject chama `python` pelo PATH
-    ambiente["MLFLOW_TRACKING_URI"] = tracking_uri
+    store.no_ambiente(ambiente, tracking_uri)
 
     def uma_vez():
         resultado = subprocess.run(

@@ -33,7 +33,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from curso_mlops import carga, demonstracao, producao, store
+from curso_mlops import carga, demonstracao, producao, servidor, store
 
 RAIZ = store.raiz_do_repositorio()
 RAPIDO = {"clientes": [1, 4], "trabalhadores": [1], "segundos": 0.5, "pedidos": 100}
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             uri = store.tracking_uri()
             origem = "store do curso"
             try:
-                producao.resolver_modelo(args.modelo, uri)
-            except producao.ErroDeProducao:
+                servidor.resolver_modelo(args.modelo, uri)
+            except servidor.ErroDoServidor:
                 if args.modelo != producao.MODELO_PADRAO:
                     raise
                 print(f"O store do curso ({store.descrever(uri)}) ainda não tem {args.modelo}: "
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         except carga.CargaInterrompida:
             print("\nInterrompido: os servidores foram parados; nada foi gravado.", file=sys.stderr)
             return 130
-        except (producao.ErroDeProducao, store.ErroDeStore) as erro:
+        except (servidor.ErroDoServidor, store.ErroDeStore) as erro:
             print(f"erro: {erro}", file=sys.stderr)
             return 1
 

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  $ curl http://localhost:{args.porta}/invocations -H \"Content-Type: application/json\" "
           f"-d '{CORPO_DA_AULA}'", flush=True)
     ambiente = processos.ambiente_com_o_python_do_curso()
-    ambiente["MLFLOW_TRACKING_URI"] = uri
+    store.no_ambiente(ambiente, uri)
     return processos.rodar_em_primeiro_plano(
         comando(args.modelo, args.porta), env=ambiente,
         ao_parar=lambda: print("\nParando o servidor...", flush=True))

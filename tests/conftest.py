@@ -293,6 +293,38 @@ def execucoes(request, tmp_path_factory):
     orquestrador.fechar()
 
 
+def _store_do_processo():
+    """Para onde o MLflow deste processo escreveria: as variáveis e o que o mlflow resolve."""
+    import mlflow
+
+    return {"MLFLOW_TRACKING_URI": os.environ.get("MLFLOW_TRACKING_URI"),
+            "MLFLOW_REGISTRY_URI": os.environ.get("MLFLOW_REGISTRY_URI"),
+            "tracking": mlflow.get_tracking_uri(), "registro": mlflow.get_registry_uri()}
+
+
+def _conferir_que_o_store_nao_vazou(quem, antes):
+    depois = _store_do_processo()
+    mudou = {chave: (antes[chave], depois[chave]) for chave in antes if antes[chave] != depois[chave]}
+    assert not mudou, (f"{quem} deixou o MLflow do processo apontado para outro store (antes, depois): "
+                       f"{mudou}. Use curso_mlops.store.apontado(uri).")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _store_do_processo_intacto_no_modulo(request):
+    """As fixtures de módulo também devolvem o store do processo (um `register_model` de outro
+    módulo iria para o registro errado)."""
+    antes = _store_do_processo()
+    yield
+    _conferir_que_o_store_nao_vazou(f"o módulo {request.module.__name__}", antes)
+
+
+@pytest.fixture(autouse=True)
+def _store_do_processo_intacto(request):
+    antes = _store_do_processo()
+    yield
+    _conferir_que_o_store_nao_vazou(f"o teste {request.node.name}", antes)
+
+
 @pytest.fixture(autouse=True)
 def _adiantar_a_segunda_execucao(request):
     """Se algum teste desta sessão precisa da 2ª execução, ela começa (em segundo plano) no

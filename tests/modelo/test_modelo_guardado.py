@@ -22,17 +22,26 @@ def champion(tmp_path_factory):
     """O champion num store só deste módulo; no fim, o MLflow do processo volta como estava."""
     import os
 
+    from curso_mlops import store
+
+    pasta = tmp_path_factory.mktemp("store-guardado")
+    uri = f"sqlite:///{(pasta / 'mlflow.db').as_posix()}"
+    antes = {v: os.environ.get(v) for v in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME")}
+    with store.apontado(uri):
+        yield _registrar_o_champion(uri, pasta)
+    for variavel, valor in antes.items():
+        if valor is None:
+            os.environ.pop(variavel, None)
+        else:
+            os.environ[variavel] = valor
+
+
+def _registrar_o_champion(uri, pasta):
     import mlflow
     from mlflow import MlflowClient
 
     from curso_mlops import store
 
-    pasta = tmp_path_factory.mktemp("store-guardado")
-    uri = f"sqlite:///{(pasta / 'mlflow.db').as_posix()}"
-    antes = {v: os.environ.get(v) for v in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI",
-                                            "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME")}
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
     cliente = MlflowClient(uri, registry_uri=uri)
     # Os artefatos em mlartifacts/ ao lado do banco, na pasta temporária (nunca ./mlruns).
     mlflow.set_experiment(experiment_id=store.garantir_experimento("teste-guardado", uri))
@@ -56,14 +65,7 @@ def champion(tmp_path_factory):
             pip_requirements=ambiente.requisitos_do_modelo())
     versao = cliente.create_model_version("tempo_entrega", info.model_uri, model_id=info.model_id)
     cliente.set_registered_model_alias("tempo_entrega", "champion", versao.version)
-    yield {"uri": uri, "modelo": "models:/tempo_entrega@champion", "pasta": pasta}
-    for variavel, valor in antes.items():
-        if valor is None:
-            os.environ.pop(variavel, None)
-        else:
-            os.environ[variavel] = valor
-    mlflow.set_tracking_uri(antes["MLFLOW_TRACKING_URI"] or "")
-    mlflow.set_registry_uri(antes["MLFLOW_REGISTRY_URI"] or antes["MLFLOW_TRACKING_URI"] or "")
+    return {"uri": uri, "modelo": "models:/tempo_entrega@champion", "pasta": pasta}
 
 
 def test_o_champion_guardado_tem_os_dois_sabores(champion):

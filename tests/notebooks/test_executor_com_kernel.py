@@ -11,25 +11,10 @@ import os
 import nbformat
 import pytest
 
+from tests import apoio
 from curso_mlops import notebooks as nbs
 
 pytestmark = pytest.mark.lento
-
-
-def _notebook(pasta, nome, celulas):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {nome[:2]} · Testar o executor")]
-    for i, codigo in enumerate(celulas):
-        celula = nbformat.v4.new_code_cell(codigo)
-        if i == 0:
-            celula.metadata["tags"] = ["parameters"]
-        nb.cells.append(celula)
-    for i, celula in enumerate(nb.cells):
-        celula.id = f"c{i}"
-    caminho = pasta / nome
-    nbformat.write(nb, caminho)
-    return caminho
 
 
 @pytest.fixture
@@ -45,8 +30,8 @@ def _executar(rodar_script, pasta, saida, *extras, env=None):
 
 
 def test_falha_diz_notebook_celula_e_erro_e_nao_estraga_o_guardado(tmp_path, pasta, rodar_script):
-    bom = _notebook(pasta, "00_bom.ipynb", ["VALOR = 1", "print(VALOR * 2)"])
-    ruim = _notebook(pasta, "01_ruim.ipynb", ["LIMITE = 3", "x = 1", "raise ValueError('quebrou de propósito')"])
+    bom = apoio.notebook_de_teste(pasta, "00_bom.ipynb", ["VALOR = 1", "print(VALOR * 2)"])
+    ruim = apoio.notebook_de_teste(pasta, "01_ruim.ipynb", ["LIMITE = 3", "x = 1", "raise ValueError('quebrou de propósito')"])
     original = ruim.read_bytes()
     resultado = _executar(rodar_script, pasta, tmp_path / "saida", "--in-place")
     assert resultado.returncode == 1
@@ -65,8 +50,8 @@ def test_falha_diz_notebook_celula_e_erro_e_nao_estraga_o_guardado(tmp_path, pas
 
 
 def test_parametro_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
-    _notebook(pasta, "00_a.ipynb", ["NOME = 'x'", "print('nome:', NOME)"])
-    _notebook(pasta, "01_b.ipynb", ["OUTRO = 1", "print('outro:', OUTRO)"])
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["NOME = 'x'", "print('nome:', NOME)"])
+    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["OUTRO = 1", "print('outro:', OUTRO)"])
     resultado = _executar(rodar_script, pasta, tmp_path / "saida", "-p", "NOME", "turma-b")
     assert resultado.returncode == 0, resultado.stderr
     a, b = nbs.ler(tmp_path / "saida" / "00_a.ipynb"), nbs.ler(tmp_path / "saida" / "01_b.ipynb")
@@ -75,7 +60,7 @@ def test_parametro_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
 
 
 def test_erro_esperado_com_a_tag_raises_exception_nao_para_o_curso(tmp_path, pasta, rodar_script):
-    caminho = _notebook(pasta, "00_esperado.ipynb", ["X = 1", "raise ValueError('de propósito')", "print('depois')"])
+    caminho = apoio.notebook_de_teste(pasta, "00_esperado.ipynb", ["X = 1", "raise ValueError('de propósito')", "print('depois')"])
     nb = nbformat.read(caminho, as_version=4)
     nb.cells[2].metadata["tags"] = ["raises-exception"]
     nbformat.write(nb, caminho)
@@ -89,8 +74,8 @@ def test_erro_esperado_com_a_tag_raises_exception_nao_para_o_curso(tmp_path, pas
 
 
 def test_aluno_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
-    _notebook(pasta, "00_a.ipynb", ["ALUNO = ''", "print('aluno:', repr(ALUNO))"])
-    _notebook(pasta, "01_b.ipynb", ["OUTRO = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["ALUNO = ''", "print('aluno:', repr(ALUNO))"])
+    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["OUTRO = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
     resultado = _executar(rodar_script, pasta, tmp_path / "saida", "--aluno", "ana-2")
     assert resultado.returncode == 0, resultado.stderr
     assert "aluno: ana-2 (experimentos tempo-entrega-ana-2 e tempo-entrega-monitoramento-ana-2, " \
@@ -104,7 +89,7 @@ def test_aluno_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
 
 
 def test_so_a_variavel_aluno_avisa_e_usa_os_nomes_da_aula(tmp_path, pasta, rodar_script):
-    _notebook(pasta, "00_a.ipynb", ["N = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["N = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
     resultado = _executar(rodar_script, pasta, tmp_path / "saida", env=dict(os.environ, ALUNO="ana"))
     assert resultado.returncode == 0, resultado.stderr
     assert "aviso: ALUNO=ana ignorado" in resultado.stdout
@@ -112,11 +97,14 @@ def test_so_a_variavel_aluno_avisa_e_usa_os_nomes_da_aula(tmp_path, pasta, rodar
 
 
 def test_o_executor_nao_injeta_variaveis_nos_kernels(tmp_path, pasta, rodar_script):
-    """As saídas estáveis são trabalho de cada aula (curso_mlops.aula), não do executor."""
-    _notebook(pasta, "00_a.ipynb", ["N = 1", "import os\nfor v in ('MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR', "
-                                    "'MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT'):\n    print(v, os.environ.get(v))"])
-    resultado = _executar(rodar_script, pasta, tmp_path / "saida")
+    """As saídas estáveis são trabalho de cada aula (curso_mlops.aula), não do executor; e um
+    valor delas no ambiente de quem roda o executor não chega aos kernels (não esconde nada)."""
+    variaveis = nbs.VARIAVEIS_QUE_MUDAM_SAIDAS
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", [
+        "N = 1", f"import os\nfor v in {variaveis!r}:\n    print(v, os.environ.get(v))"])
+    ambiente = dict(os.environ, **{v: "1" for v in variaveis})
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida", env=ambiente)
     assert resultado.returncode == 0, resultado.stderr
     texto = nbs.ler(tmp_path / "saida" / "00_a.ipynb").cells[2].outputs[0].text
-    assert texto == ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR None\n"
-                     "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT None\n")
+    assert "PYTHONDONTWRITEBYTECODE" in variaveis
+    assert texto == "".join(f"{v} None\n" for v in variaveis)

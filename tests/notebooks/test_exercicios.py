@@ -45,14 +45,10 @@ class Tentativa:
     """O store de um teste, visto como o aluno o vê."""
 
     def __init__(self, store_do_curso):
-        import mlflow
-
         self.s = store_do_curso
         self.uri = store_do_curso.uri
         self.cliente = store_do_curso.cliente()
         self.nomes = aula.Nomes("", **nomes.nomes_do_aluno(""))
-        mlflow.set_tracking_uri(self.uri)
-        mlflow.set_registry_uri(self.uri)
 
     def experimento_id(self, nome=EXPERIMENTO):
         return self.cliente.get_experiment_by_name(nome).experiment_id
@@ -85,29 +81,11 @@ class Tentativa:
 
 @pytest.fixture
 def tentativa(store_do_curso, monkeypatch):
-    """O MLflow do processo apontado para a cópia do store; no fim, tudo volta como estava.
-
-    `mlflow.set_tracking_uri`/`set_registry_uri` também gravam MLFLOW_TRACKING_URI e
-    MLFLOW_REGISTRY_URI no os.environ: os dois são devolvidos (ou apagados) no fim, para o store
-    deste teste não vazar para os seguintes (como em tests/servir/conftest.py).
-    """
-    import os
-
-    import mlflow
-
-    antes = {chave: os.environ.get(chave) for chave in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    """O MLflow do processo apontado para a cópia do store; no fim, tudo volta como estava."""
     monkeypatch.setattr(aula, "_ATUAL", None)
     monkeypatch.delenv("ALUNO", raising=False)
-    try:
+    with store.apontado(store_do_curso.uri):
         yield Tentativa(store_do_curso)
-    finally:
-        mlflow.set_tracking_uri(antes["MLFLOW_TRACKING_URI"])
-        mlflow.set_registry_uri(antes["MLFLOW_REGISTRY_URI"])
-        for chave, valor in antes.items():
-            if valor is None:
-                os.environ.pop(chave, None)
-            else:
-                os.environ[chave] = valor
 
 
 def _plausiveis():
@@ -433,7 +411,7 @@ falha("07.4")(lambda t: (5, 7))
 def _(t):  # um retreino reprovado: registrado, com o alias challenger, mas sem o champion
     champion = t.cliente.get_model_version_by_alias(MODELO, "champion")
     nova = t.cliente.create_model_version(MODELO, source=champion.source, run_id=champion.run_id,
-                                          tags={"tipo": "guardado", "portao_de_promocao": "reprovado"})
+                                          model_id=champion.model_id, tags={"tipo": "guardado", "portao_de_promocao": "reprovado"})
     t.cliente.set_registered_model_alias(MODELO, "challenger", nova.version)
 
 

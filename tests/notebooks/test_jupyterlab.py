@@ -29,22 +29,13 @@ from pathlib import Path
 
 import pytest
 
+from tests import apoio
 from curso_mlops import navegador, processos
 from curso_mlops import notebooks as nbs
 
 pytestmark = [pytest.mark.navegador]
 
 RAIZ = Path(__file__).resolve().parents[2]
-NA_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def _chromium() -> str:
-    try:
-        return navegador.verificar()
-    except navegador.NavegadorAusente as erro:
-        if NA_CI:
-            pytest.fail(f"{erro} — na CI o .ci/run deveria tê-lo instalado.")
-        pytest.skip(str(erro))
 
 
 # -- o JupyterLab -----------------------------------------------------------------------------------
@@ -229,7 +220,7 @@ def verificar_clone(clone: Path, executavel: str, caminhos: list[str]) -> tuple[
 def chromium():
     if shutil.which("git") is None:
         pytest.skip("o teste precisa do git para clonar o repositório")
-    return _chromium()
+    return apoio.chromium()
 
 
 @pytest.fixture(scope="module")

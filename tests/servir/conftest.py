@@ -15,7 +15,6 @@ Cada servidor é um só por sessão (os testes o compartilham e não o derrubam)
 """
 
 import os
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -23,32 +22,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from curso_mlops import demonstracao
-from curso_mlops.producao import ServidorDeProducao, ServidorDoMlflow
-
-
-@contextmanager
-def _mlflow_no_store(uri):
-    """Aponta o MLflow deste processo para `uri` e, no fim, devolve tudo como estava.
-
-    `mlflow.set_tracking_uri` e `set_registry_uri` também gravam MLFLOW_TRACKING_URI e
-    MLFLOW_REGISTRY_URI no os.environ (para os subprocessos herdarem): sem devolvê-los, o store
-    de um teste vazaria para os seguintes.
-    """
-    import mlflow
-
-    antes = {chave: os.environ.get(chave) for chave in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(antes["MLFLOW_TRACKING_URI"])
-        mlflow.set_registry_uri(antes["MLFLOW_REGISTRY_URI"])
-        for chave, valor in antes.items():
-            if valor is None:
-                os.environ.pop(chave, None)
-            else:
-                os.environ[chave] = valor
+from curso_mlops.producao import ServidorDeProducao
+from curso_mlops.servidor import ServidorDeModelo, resolver_modelo
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +42,7 @@ def modelo_minimo(tmp_path_factory):
     experimento = store.garantir_experimento("minimo", uri)
     cliente = MlflowClient(uri, registry_uri=uri)
     # Tudo dentro do contexto: registrar um modelo logado (models:/m-...) consulta o store global.
-    with _mlflow_no_store(uri):
+    with store.apontado(uri):
         with mlflow.start_run(experiment_id=experimento):
             info = mlflow.statsmodels.log_model(ajuste, name="model",
                                                 pip_requirements=ambiente.requisitos_do_modelo())
@@ -99,7 +74,7 @@ def modelo_champion(store_do_champion, tmp_path_factory):
     """O champion carregado neste processo (para o app no processo e para comparar previsões)."""
     from curso_mlops import producao
 
-    fixa, _ = producao.resolver_modelo(MODELO, store_do_champion)
+    fixa, _ = resolver_modelo(MODELO, store_do_champion)
     pasta = producao.baixar_modelo(fixa, tmp_path_factory.mktemp("champion"), store_do_champion)
     import mlflow
 
@@ -114,7 +89,7 @@ def _servidores(store_do_champion, tmp_path_factory):
     pasta = tmp_path_factory.mktemp("logs-servidores")
     servidores = {
         "producao": ServidorDeProducao(MODELO, tracking_uri=store_do_champion, arquivo_log=pasta / "producao.log"),
-        "mlflow": ServidorDoMlflow(MODELO, tracking_uri=store_do_champion, arquivo_log=pasta / "mlflow.log"),
+        "mlflow": ServidorDeModelo(MODELO, tracking_uri=store_do_champion, arquivo_log=pasta / "mlflow.log"),
     }
     try:
         with ThreadPoolExecutor(max_workers=2) as executor:

@@ -54,7 +54,7 @@ def test_notebook_que_falha_nao_deixa_servidor(tmp_path, modelo_minimo, rodar_sc
 # --- make serve e make bench ---------------------------------------------------------------
 
 def _ambiente(uri):
-    return dict(os.environ, MLFLOW_TRACKING_URI=uri)
+    return dict(os.environ, MLFLOW_TRACKING_URI=uri, MLFLOW_REGISTRY_URI=uri)
 
 
 def test_make_serve_sem_champion_manda_rodar_make_run(tmp_path, rodar_script):
@@ -80,30 +80,36 @@ def test_make_serve_com_a_porta_ocupada(modelo_minimo, rodar_script):
     assert f"`make serve PORTA_API={porta + 1}`" in erros[0]
 
 
-def test_make_serve_responde_ao_curl_da_aula_e_para_com_ctrl_c(modelo_minimo, raiz):
+def test_make_serve_responde_ao_curl_da_aula_e_para_com_ctrl_c(modelo_minimo, raiz, tmp_path):
     import signal
     import subprocess
     import sys
     import time
 
-    porta = porta_livre()
-    processo = subprocess.Popen(
-        [sys.executable, "scripts/servir.py", "--modelo", "models:/modelo-minimo@champion",
-         "--porta", str(porta)], cwd=raiz, env=_ambiente(modelo_minimo), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    porta, log = porta_livre(), tmp_path / "make-serve.log"
+    with open(log, "w", encoding="utf-8") as arquivo:
+        processo = subprocess.Popen(
+            [sys.executable, "scripts/servir.py", "--modelo", "models:/modelo-minimo@champion",
+             "--porta", str(porta)], cwd=raiz, env=_ambiente(modelo_minimo), start_new_session=True,
+            stdout=arquivo, stderr=subprocess.STDOUT, text=True)
     try:
-        limite = time.monotonic() + 90
-        while time.monotonic() < limite:
+        limite = time.monotonic() + 120
+        while True:
             try:
                 if requests.get(f"http://127.0.0.1:{porta}/ping", timeout=2).status_code == 200:
                     break
             except requests.ConnectionError:
                 time.sleep(0.2)
+            if processo.poll() is not None or time.monotonic() > limite:
+                pytest.fail(f"make serve não respondeu /ping (código {processo.poll()}):\n"
+                            f"{log.read_text(encoding='utf-8')[-2000:]}")
         resposta = requests.post(f"http://localhost:{porta}/invocations", json=PEDIDO_DA_AULA, timeout=30)
         assert resposta.status_code == 200 and 33 < resposta.json()["predictions"][0]["0"] < 35
     finally:
-        os.kill(processo.pid, signal.SIGINT)  # o Ctrl+C no terminal do `make serve`
-        saida, _ = processo.communicate(timeout=60)
+        if processo.poll() is None:
+            os.kill(processo.pid, signal.SIGINT)  # o Ctrl+C no terminal do `make serve`
+        processo.wait(timeout=60)
+    saida = log.read_text(encoding="utf-8")
     assert processo.returncode == 0, saida[-2000:]
     assert "Parando o servidor..." in saida
     assert f"mlflow models serve -m models:/modelo-minimo@champion -p {porta} --env-manager local" in saida

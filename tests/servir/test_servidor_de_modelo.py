@@ -5,7 +5,6 @@ não precisam subir nada (host, porta ocupada, reserva de porta) estão em tests
 """
 
 import json
-import os
 import time
 import urllib.request
 
@@ -17,49 +16,15 @@ from curso_mlops import servidor as srv
 pytestmark = pytest.mark.servidor
 
 
-@pytest.fixture(scope="module")
-def modelo_registrado(tmp_path_factory):
-    """Um OLS mínimo registrado como `modelo-teste` com alias `champion` num store novo."""
-    import mlflow
-    import numpy as np
-    import pandas as pd
-    import statsmodels.formula.api as smf
-    from mlflow.models import infer_signature
-
-    from curso_mlops import ambiente, store
-
-    pasta = tmp_path_factory.mktemp("store-servidor")
-    uri = "sqlite:///" + (pasta / "mlflow.db").as_posix()
-    rng = np.random.default_rng(0)
-    df = pd.DataFrame({"distancia": rng.uniform(1, 20, 100)})
-    df["tempo_entrega"] = 10 + 1.2 * df["distancia"] + rng.normal(0, 1, 100)
-    ajuste = smf.ols("tempo_entrega ~ distancia", data=df).fit()
-    cliente = mlflow.MlflowClient(uri, uri)
-    experimento = store.garantir_experimento("servidor", uri)
-    # set_tracking_uri também grava MLFLOW_TRACKING_URI no os.environ: guarde o valor antes.
-    uri_da_sessao = os.environ["MLFLOW_TRACKING_URI"]
-    mlflow.set_tracking_uri(uri)
-    try:
-        with mlflow.start_run(experiment_id=experimento, run_name="modelo-teste"):
-            info = mlflow.statsmodels.log_model(
-                ajuste, name="model", signature=infer_signature(df[["distancia"]], ajuste.predict(df)),
-                pip_requirements=ambiente.requisitos_do_modelo())
-        versao = mlflow.register_model(info.model_uri, "modelo-teste")
-        cliente.set_registered_model_alias("modelo-teste", "champion", versao.version)
-    finally:
-        mlflow.set_tracking_uri(uri_da_sessao)
-    return uri
-
-
 def _grupo_existe(pid):
     return processos.grupo_vivo(pid)
 
 
-def test_serve_responde_e_nao_deixa_processo(modelo_registrado, tmp_path):
-    with srv.ServidorDeModelo("models:/modelo-teste@champion", tracking_uri=modelo_registrado,
+def test_serve_responde_e_nao_deixa_processo(modelo_minimo, tmp_path):
+    with srv.ServidorDeModelo("models:/modelo-minimo@champion", tracking_uri=modelo_minimo,
                               arquivo_log=tmp_path / "serve.log") as servidor:
         pid, porta = servidor.processo.pid, servidor.porta
-        assert servidor.comando_cli == (f"mlflow models serve -m models:/modelo-teste@champion "
+        assert servidor.comando_cli == (f"mlflow models serve -m models:/modelo-minimo@champion "
                                         f"-p {porta} --env-manager local")
         corpo = json.dumps({"dataframe_records": [{"distancia": 20}]}).encode()
         pedido = urllib.request.Request(servidor.url + "/invocations", data=corpo,
@@ -72,24 +37,24 @@ def test_serve_responde_e_nao_deixa_processo(modelo_registrado, tmp_path):
     assert "Uvicorn" in (tmp_path / "serve.log").read_text() or "uvicorn" in (tmp_path / "serve.log").read_text()
 
 
-def test_excecao_dentro_do_bloco_tambem_para_o_servidor(modelo_registrado):
+def test_excecao_dentro_do_bloco_tambem_para_o_servidor(modelo_minimo):
     with pytest.raises(ZeroDivisionError):
-        with srv.ServidorDeModelo("models:/modelo-teste@champion", tracking_uri=modelo_registrado) as servidor:
+        with srv.ServidorDeModelo("models:/modelo-minimo@champion", tracking_uri=modelo_minimo) as servidor:
             pid, porta = servidor.processo.pid, servidor.porta
             1 / 0  # noqa: B018 – a exceção dentro do bloco
     assert not _grupo_existe(pid)
     assert not srv.porta_em_uso(porta)
 
 
-@pytest.mark.parametrize("uri", ["models:/modelo-teste@nao-existe", "models:/nao-existe@champion",
-                                 "models:/modelo-teste/99", "models:/m-0123456789abcdef0123456789abcdef"])
-def test_modelo_ou_alias_desconhecido(modelo_registrado, uri):
+@pytest.mark.parametrize("uri", ["models:/modelo-minimo@nao-existe", "models:/nao-existe@champion",
+                                 "models:/modelo-minimo/99", "models:/m-0123456789abcdef0123456789abcdef"])
+def test_modelo_ou_alias_desconhecido(modelo_minimo, uri):
     with pytest.raises(srv.ErroDoServidor, match="Modelo não encontrado"):
-        srv.ServidorDeModelo(uri, tracking_uri=modelo_registrado).iniciar()
+        srv.ServidorDeModelo(uri, tracking_uri=modelo_minimo).iniciar()
 
 
-def test_servidor_que_morre_ao_iniciar_mostra_o_log(modelo_registrado):
-    servidor = srv.ServidorDeModelo("models:/modelo-teste@nao-existe", tracking_uri=modelo_registrado,
+def test_servidor_que_morre_ao_iniciar_mostra_o_log(modelo_minimo):
+    servidor = srv.ServidorDeModelo("models:/modelo-minimo@nao-existe", tracking_uri=modelo_minimo,
                                     verificar=False, timeout=90)
     inicio = time.monotonic()
     with pytest.raises(srv.ErroDoServidor, match="terminou enquanto iniciava") as erro:
@@ -99,15 +64,15 @@ def test_servidor_que_morre_ao_iniciar_mostra_o_log(modelo_registrado):
     assert servidor.processo is None and not srv.porta_em_uso(servidor.porta)
 
 
-def test_prazo_esgotado_encerra_o_processo(modelo_registrado):
-    servidor = srv.ServidorDeModelo("models:/modelo-teste@champion", tracking_uri=modelo_registrado,
+def test_prazo_esgotado_encerra_o_processo(modelo_minimo):
+    servidor = srv.ServidorDeModelo("models:/modelo-minimo@champion", tracking_uri=modelo_minimo,
                                     timeout=0.5)
     with pytest.raises(srv.ErroDoServidor, match="não respondeu /ping"):
         servidor.iniciar()
     assert servidor.processo is None and not srv.porta_em_uso(servidor.porta)
 
 
-def test_ping_de_outro_processo_na_mesma_porta_nao_engana(modelo_registrado, monkeypatch):
+def test_ping_de_outro_processo_na_mesma_porta_nao_engana(modelo_minimo, monkeypatch):
     """Se outro servidor ocupa a porta entre a verificação e o início, o /ping 200 dele não vale."""
     import http.server
     import threading
@@ -124,8 +89,8 @@ def test_ping_de_outro_processo_na_mesma_porta_nao_engana(modelo_registrado, mon
     threading.Thread(target=impostor.serve_forever, daemon=True).start()
     porta = impostor.server_address[1]
     monkeypatch.setattr(srv, "porta_em_uso", lambda *args, **kwargs: False)  # a corrida
-    servidor = srv.ServidorDeModelo("models:/modelo-teste@champion", porta=porta,
-                                    tracking_uri=modelo_registrado, timeout=90)
+    servidor = srv.ServidorDeModelo("models:/modelo-minimo@champion", porta=porta,
+                                    tracking_uri=modelo_minimo, timeout=90)
     try:
         with pytest.raises(srv.ErroDoServidor, match=f"porta {porta} foi ocupada por outro processo"):
             servidor.iniciar()

@@ -34,7 +34,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from curso_mlops import camada, processos, producao
+from curso_mlops import camada, processos, producao, store
 
 pytestmark = pytest.mark.servidor
 
@@ -371,7 +371,7 @@ def test_concorrencia_8_clientes_iguais_ao_processo(servidor_producao, modelo_ch
 # --- make serve-producao (scripts/servir_producao.py) --------------------------------------------
 
 def _ambiente(uri):
-    return dict(os.environ, MLFLOW_TRACKING_URI=uri)
+    return store.no_ambiente(dict(os.environ), uri)
 
 
 def test_serve_producao_sem_champion_manda_rodar_make_run(tmp_path, rodar_script):

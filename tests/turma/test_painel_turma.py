@@ -34,12 +34,12 @@ import pytest
 
 from curso_mlops import basic_auth, navegador, painel, processos
 from curso_mlops import servidor_tracking as st
+from tests import apoio
 
 pytestmark = [pytest.mark.lento, pytest.mark.servidor, pytest.mark.turma,
               pytest.mark.filterwarnings("ignore:starlette.middleware.wsgi is deprecated")]
 
 RAIZ = Path(__file__).resolve().parents[2]
-NA_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 SEGREDO = "segredo-do-teste-0123456789abcdef"
 SENHA_ADMIN = "Professor-Forte-Curso-9"
 ALUNOS = {"ana": "Vento-Azul-42-Mar", "bia": "Pedra.Lisa.Cinco.7"}
@@ -376,19 +376,10 @@ def test_entrada_ruim_sai_com_uma_linha(caso, turma_do_painel, rodar_script, tmp
 
 
 # -- a página, num navegador de verdade ------------------------------------------------------------------
-def _chromium() -> str:
-    try:
-        return navegador.verificar()
-    except navegador.NavegadorAusente as erro:
-        if NA_CI:
-            pytest.fail(f"{erro} — na CI o .ci/run deveria tê-lo instalado.")
-        pytest.skip(str(erro))
-
-
 @pytest.mark.navegador
 def test_pagina_no_chromium_headless(painel_gerado, turma_do_painel):
     assert painel_gerado.resultado.returncode == 0, painel_gerado.resultado.stderr
-    executavel = _chromium()
+    executavel = apoio.chromium()
     pedidos = []
     with navegador.abrir(executavel, largura=1280, altura=800) as contexto:
         contexto.on("request", lambda pedido: pedidos.append(pedido.url))

@@ -21,7 +21,7 @@ import sys
 
 import pytest
 
-from curso_mlops import basic_auth, nomes, turma
+from curso_mlops import basic_auth, nomes, store, turma
 from curso_mlops import servidor_tracking as st
 
 
@@ -151,16 +151,12 @@ def test_dockerfile_do_readme_e_o_gerado(readme, tmp_path):
         def predict(self, context, model_input: list[float], params=None) -> list[float]:
             return [2 * x for x in model_input]
 
-    anterior = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    try:
+    with store.apontado(uri):
         experimento = mlflow.MlflowClient(uri).create_experiment(
             "dockerfile", artifact_location=(tmp_path / "artefatos").as_uri())
         with mlflow.start_run(experiment_id=experimento):
             info = mlflow.pyfunc.log_model(name="modelo", python_model=Dobro(),
                                            pip_requirements=[f"mlflow=={mlflow.__version__}"])
-    finally:
-        mlflow.set_tracking_uri(anterior)
     saida = tmp_path / "docker"
     gerado = subprocess.run(
         [sys.executable, "-m", "mlflow", "models", "generate-dockerfile", "-m", info.model_uri,

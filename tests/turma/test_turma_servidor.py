@@ -24,12 +24,12 @@ import pytest
 from curso_mlops import nomes, processos
 from curso_mlops import notebooks as nbs
 from curso_mlops import servidor_tracking as st
+from tests import apoio
 from tests.conftest import conferir_execucao
 from tests.turma import postgres_temporario
 
 pytestmark = [pytest.mark.lento, pytest.mark.servidor, pytest.mark.turma]
 
-NA_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 SEGREDO = "segredo-do-teste-0123456789abcdef"
 SENHA_ADMIN = "Professor-Forte-Curso-9"
 ALUNOS = {"ana": "Vento-Azul-42-Mar", "bia": "Pedra.Lisa.Cinco.7"}
@@ -53,9 +53,7 @@ def postgres():
     if postgres_temporario.localizar_binarios() is None:
         mensagem = ("PostgreSQL não instalado (não há initdb no PATH nem em "
                     "/usr/lib/postgresql/*/bin): `apt-get install -y postgresql`")
-        if NA_CI:
-            pytest.fail(mensagem + " — na CI o .ci/run deveria tê-lo instalado.")
-        pytest.skip(mensagem)
+        apoio.falta_programa(mensagem)
     banco = postgres_temporario.PostgresTemporario().iniciar()
     yield banco
     pid = banco.processo.pid if banco.processo else None

@@ -4,25 +4,10 @@ Nada aqui executa um kernel: os casos que rodam notebooks de verdade estão em
 tests/notebooks/test_executor_com_kernel.py.
 """
 
-import nbformat
 import pytest
 
 from curso_mlops import executor
-
-
-def _notebook(pasta, nome, celulas):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell(f"# {nome[:2]} · Testar o executor")]
-    for i, codigo in enumerate(celulas):
-        celula = nbformat.v4.new_code_cell(codigo)
-        if i == 0:
-            celula.metadata["tags"] = ["parameters"]
-        nb.cells.append(celula)
-    for i, celula in enumerate(nb.cells):
-        celula.id = f"c{i}"
-    nbformat.write(nb, pasta / nome)
-    return pasta / nome
+from tests import apoio
 
 
 def test_escolher_por_numero_nome_ou_arquivo(tmp_path):
@@ -108,24 +93,24 @@ def test_aluno_invalido_sai_com_2(opcao, pedidos, ambiente, trecho):
 
 def test_declarados_le_a_celula_como_python(tmp_path):
     """Um `=` no comentário não esconde o parâmetro (o inspect do papermill se perderia)."""
-    caminho = _notebook(tmp_path, "00_a.ipynb", [
+    caminho = apoio.notebook_de_teste(tmp_path, "00_a.ipynb", [
         'ALUNO = ""  # o seu nome, ex.: ana; vazio = os nomes da aula\n'
         "N: int = 3\nA, B = 1, 2\nimport os\nfor i in range(2):\n    INTERNO = i",
         "print(ALUNO)"])
     assert executor.declarados(caminho) == {"ALUNO", "N", "A", "B"}
-    sem_parametros = _notebook(tmp_path, "01_b.ipynb", [])
+    sem_parametros = apoio.notebook_de_teste(tmp_path, "01_b.ipynb", [])
     assert executor.declarados(sem_parametros) == set()
 
 
 def test_parametro_vai_so_para_quem_declara(tmp_path):
-    a = _notebook(tmp_path, "00_a.ipynb", ["NOME = 'x'\nN = 1", "print(NOME)"])
-    b = _notebook(tmp_path, "01_b.ipynb", ["OUTRO = 1", "print(OUTRO)"])
+    a = apoio.notebook_de_teste(tmp_path, "00_a.ipynb", ["NOME = 'x'\nN = 1", "print(NOME)"])
+    b = apoio.notebook_de_teste(tmp_path, "01_b.ipynb", ["OUTRO = 1", "print(OUTRO)"])
     parametros = executor.parametros_por_notebook([a, b], [("NOME", "turma-b"), ("N", "2")])
     assert parametros == {a: {"NOME": "turma-b", "N": 2}, b: {}}
 
 
 def test_aluno_e_sempre_texto(tmp_path):
-    caminho = _notebook(tmp_path, "00_a.ipynb", ["ALUNO = ''\nN = 1", "print(ALUNO)"])
+    caminho = apoio.notebook_de_teste(tmp_path, "00_a.ipynb", ["ALUNO = ''\nN = 1", "print(ALUNO)"])
     parametros = executor.parametros_por_notebook([caminho], [("ALUNO", "2025"), ("N", "2025")])
     assert parametros[caminho] == {"ALUNO": "2025", "N": 2025}
 
@@ -133,7 +118,7 @@ def test_aluno_e_sempre_texto(tmp_path):
 def test_aluno_sem_notebook_que_declare(tmp_path, capsys):
     pasta = tmp_path / "notebooks"
     pasta.mkdir()
-    _notebook(pasta, "00_a.ipynb", ["N = 1", "print(N)"])
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["N = 1", "print(N)"])
     base = ["--pasta-notebooks", pasta, "--saida", tmp_path / "saida", "--fresh"]
     codigo, _, erro = _main(capsys, *base, "--aluno", "Ana Maria")
     assert codigo == 2 and "Tente 'ana-maria'" in erro
@@ -144,7 +129,7 @@ def test_aluno_sem_notebook_que_declare(tmp_path, capsys):
 def test_substituir_guardado_e_atomico_e_normaliza(tmp_path):
     from curso_mlops import notebooks as nbs
 
-    guardado = _notebook(tmp_path, "00_a.ipynb", ["X = 1"])
+    guardado = apoio.notebook_de_teste(tmp_path, "00_a.ipynb", ["X = 1"])
     executado = tmp_path / "executado.ipynb"
     nb = nbs.ler(guardado)
     nb.metadata["papermill"] = {"duration": 1.0}

@@ -7,9 +7,7 @@ tests/notebooks/test_exercicios.py (só na cópia do instrutor: eles carregam as
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import pytest
 
@@ -24,31 +22,6 @@ def sem_aluno_lembrado(monkeypatch):
     """Cada teste começa sem a aula preparada por outro teste e sem ALUNO."""
     monkeypatch.setattr(aula, "_ATUAL", None)
     monkeypatch.delenv("ALUNO", raising=False)
-
-
-@pytest.fixture
-def store_vazio(tmp_path, monkeypatch):
-    banco = tmp_path / "mlflow.db"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{banco.as_posix()}")
-    return banco
-
-
-@pytest.fixture(scope="module")
-def banco_modelo(tmp_path_factory):
-    from mlflow import MlflowClient
-
-    banco = tmp_path_factory.mktemp("banco-modelo") / "mlflow.db"
-    MlflowClient(f"sqlite:///{banco.as_posix()}").search_experiments()
-    return banco
-
-
-@pytest.fixture
-def cliente(store_vazio, banco_modelo):
-    from mlflow import MlflowClient
-
-    shutil.copyfile(banco_modelo, store_vazio)
-    uri = os.environ["MLFLOW_TRACKING_URI"]
-    return MlflowClient(uri, registry_uri=uri)
 
 
 # -- o registro ------------------------------------------------------------------------------------

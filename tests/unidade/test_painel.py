@@ -9,7 +9,6 @@ senha, está em tests/turma/test_painel_turma.py.
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 import types
 from dataclasses import dataclass
@@ -22,26 +21,6 @@ from curso_mlops import aula, nomes, painel
 FUSO = timezone(timedelta(hours=-3))
 AGORA = datetime(2026, 12, 2, 14, 3, tzinfo=FUSO)
 ENDERECO = "http://127.0.0.1:5000"
-
-
-@pytest.fixture(scope="module")
-def banco_modelo(tmp_path_factory):
-    """Um banco do MLflow vazio, já com as tabelas: copiá-lo é bem mais rápido que criá-lo."""
-    from mlflow import MlflowClient
-
-    banco = tmp_path_factory.mktemp("banco-modelo") / "mlflow.db"
-    MlflowClient(f"sqlite:///{banco.as_posix()}").search_experiments()
-    return banco
-
-
-@pytest.fixture
-def cliente(tmp_path, banco_modelo):
-    from mlflow import MlflowClient
-
-    banco = tmp_path / "mlflow.db"
-    shutil.copyfile(banco_modelo, banco)
-    uri = f"sqlite:///{banco.as_posix()}"
-    return MlflowClient(uri, registry_uri=uri)
 
 
 def _nomes(aluno):

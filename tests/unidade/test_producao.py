@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from curso_mlops import producao
+from curso_mlops import producao, servidor
 
 
 async def _eco(scope, receive, send):
@@ -45,8 +45,8 @@ def test_chamar_app_levanta_o_erro_do_app_sem_resposta():
 
 def test_store_que_nao_existe_nao_e_criado(tmp_path):
     banco = tmp_path / "nao-existe" / "mlflow.db"
-    with pytest.raises(producao.ErroDeProducao, match="ainda não existe"):
-        producao.resolver_modelo("models:/tempo_entrega@champion", "sqlite:///" + banco.as_posix())
+    with pytest.raises(servidor.ErroDoServidor, match="ainda não existe"):
+        servidor.resolver_modelo("models:/tempo_entrega@champion", "sqlite:///" + banco.as_posix())
     assert not banco.parent.exists()
 
 
@@ -70,11 +70,11 @@ def test_cli_recusa_numeros_invalidos(argumentos, capsys):
 def test_comando_do_aluno_e_host_so_local():
     assert producao.comando_cli(porta=5400, trabalhadores=2) == (
         "python scripts/servir_producao.py --modelo models:/tempo_entrega@champion --porta 5400 --trabalhadores 2")
-    with pytest.raises(producao.ErroDeProducao, match="127.0.0.1"):
+    with pytest.raises(servidor.ErroDoServidor, match="127.0.0.1"):
         producao.ServidorDeProducao(host="0.0.0.0")
-    servidor = producao.ServidorDoMlflow("models:/x@champion", porta=5301, trabalhadores=2)
-    assert servidor.comando_cli == "mlflow models serve -m models:/x@champion -p 5301 -w 2 --env-manager local"
-    assert not servidor.rodando and servidor.parar() is True
+    mlflow = servidor.ServidorDeModelo("models:/x@champion", porta=5301, trabalhadores=2)
+    assert mlflow.comando_cli == "mlflow models serve -m models:/x@champion -p 5301 -w 2 --env-manager local"
+    assert not mlflow.rodando and mlflow.parar() is True
 
 
 def test_socket_dos_workers_tem_tcp_nodelay():

@@ -52,7 +52,18 @@ def test_as_portas_sao_as_de_processos():
 
 
 def test_modelo_desconhecido_tem_mensagem_clara(tmp_path):
+    from mlflow import MlflowClient
+
     uri = "sqlite:///" + (tmp_path / "vazio.db").as_posix()
+    MlflowClient(uri).search_experiments()  # um store que existe, sem modelos
     with pytest.raises(srv.ErroDoServidor, match="Modelo não encontrado: 'models:/nao-existe@champion'"):
         srv.verificar_modelo("models:/nao-existe@champion", uri)
     srv.verificar_modelo("runs:/abc/model", uri)  # outros esquemas seguem sem verificação
+
+
+def test_store_que_nao_existe_nao_e_criado_para_conferir(tmp_path):
+    banco = tmp_path / "nao-existe" / "mlflow.db"
+    for uri in ("models:/tempo_entrega@champion", "runs:/abc/model"):
+        with pytest.raises(srv.ErroDoServidor, match="ainda não existe, então não tem"):
+            srv.verificar_modelo(uri, "sqlite:///" + banco.as_posix())
+    assert not banco.parent.exists()

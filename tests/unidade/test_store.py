@@ -1,5 +1,6 @@
 """Resolução do store do MLflow: a variável manda; sem ela, o SQLite da raiz."""
 
+import os
 import subprocess
 import sys
 
@@ -105,3 +106,48 @@ def test_banco_relativo_resolve_na_pasta_de_trabalho(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert store.pasta_de_artefatos("sqlite:///meu.db") == tmp_path / "mlartifacts"
     assert store.caminho_do_banco("sqlite:///:memory:") is None
+
+
+# -- apontar o MLflow do processo (ou de um filho) para um store ---------------------------------
+
+@pytest.mark.parametrize("antes", [{}, {"MLFLOW_TRACKING_URI": "sqlite:////tmp/a.db"},
+                                   {"MLFLOW_TRACKING_URI": "sqlite:////tmp/a.db",
+                                    "MLFLOW_REGISTRY_URI": "sqlite:////tmp/b.db"}])
+def test_apontado_aponta_tracking_e_registro_e_devolve_tudo(tmp_path, monkeypatch, antes):
+    import mlflow
+    from mlflow.tracking._model_registry import utils as registro
+    from mlflow.tracking._tracking_service import utils as tracking
+
+    # O processo "de antes": só as variáveis, nada fixado por set_*_uri (o monkeypatch devolve).
+    monkeypatch.setattr(tracking, "_tracking_uri", None)
+    monkeypatch.setattr(registro, "_registry_uri", None)
+    for chave in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(chave, raising=False)
+    for chave, valor in antes.items():
+        monkeypatch.setenv(chave, valor)
+    fora = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
+    with store.apontado(uri):
+        assert mlflow.get_tracking_uri() == mlflow.get_registry_uri() == uri
+        assert os.environ["MLFLOW_TRACKING_URI"] == os.environ["MLFLOW_REGISTRY_URI"] == uri
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == fora
+    assert {c: os.environ.get(c) for c in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")} == {
+        "MLFLOW_TRACKING_URI": antes.get("MLFLOW_TRACKING_URI"),
+        "MLFLOW_REGISTRY_URI": antes.get("MLFLOW_REGISTRY_URI")}
+
+
+def test_apontado_devolve_tudo_tambem_numa_excecao(tmp_path):
+    import mlflow
+
+    fora = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    with pytest.raises(ZeroDivisionError), store.apontado(f"sqlite:///{tmp_path.as_posix()}/x.db"):
+        1 / 0  # noqa: B018 – a exceção dentro do bloco
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == fora
+
+
+def test_no_ambiente_troca_tambem_o_registro_herdado():
+    herdado = {"MLFLOW_TRACKING_URI": "sqlite:////tmp/a.db", "MLFLOW_REGISTRY_URI": "sqlite:////tmp/a.db",
+               "PATH": "/bin"}
+    ambiente = store.no_ambiente(dict(herdado), "http://127.0.0.1:5000")
+    assert ambiente == {"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000",
+                        "MLFLOW_REGISTRY_URI": "http://127.0.0.1:5000", "PATH": "/bin"}

@@ -21,18 +21,14 @@ def treinar():
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    """Um store SQLite novo como o MLFLOW_TRACKING_URI do processo; no fim, o MLflow volta ao de antes."""
-    import os
+    """Um store SQLite novo como o store do processo; no fim, o MLflow volta ao de antes."""
+    from curso_mlops import store as st
 
-    import mlflow
-
-    antes = os.environ.get("MLFLOW_TRACKING_URI", "")
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     for variavel in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_RUN_ID", "ALUNO"):
         monkeypatch.delenv(variavel, raising=False)
-    yield uri
-    mlflow.set_tracking_uri(antes)  # treinar.py e _run_de_preparacao o mudaram no processo
+    with st.apontado(uri):  # treinar.py e _run_de_preparacao usam o store do processo
+        yield uri
 
 
 def _treino_e_teste():
@@ -47,7 +43,6 @@ def _run_de_preparacao(uri, tags=None):
 
     from curso_mlops import nomes, store
 
-    mlflow.set_tracking_uri(uri)
     experimento = store.garantir_experimento(nomes.EXPERIMENTO, uri)
     treino, teste = _treino_e_teste()
     with mlflow.start_run(experiment_id=experimento) as run, tempfile.TemporaryDirectory() as pasta:

@@ -1,0 +1,52 @@
+"""Apoio dos testes que dependem de um programa do sistema (Chromium, PostgreSQL).
+
+Fora da CI, um programa que falta pula o teste, com a instrução de instalação. Na CI (`CI=1`,
+que o .ci/run exporta) o mesmo teste FALHA: lá o .ci/run instala os programas, e um teste que
+pula em silêncio deixaria de testar.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from curso_mlops import navegador
+
+NA_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def falta_programa(mensagem: str) -> None:
+    """Pula o teste (fora da CI) ou o faz falhar (na CI) porque falta um programa."""
+    if NA_CI:
+        pytest.fail(f"{mensagem} — na CI o .ci/run deveria tê-lo instalado.")
+    pytest.skip(mensagem)
+
+
+def chromium() -> str:
+    """O executável do Chromium do sistema, ou `falta_programa`."""
+    try:
+        return navegador.verificar()
+    except navegador.NavegadorAusente as erro:
+        falta_programa(str(erro))
+        raise  # falta_programa sempre levanta; isto só deixa claro para quem lê
+
+
+def notebook_de_teste(pasta, nome: str, celulas: list[str]):
+    """Um notebook `pasta/nome` com um título e as `celulas` de código; a 1ª tem a tag
+    `parameters` (como as aulas). IDs fixos, para que duas gravações deem o mesmo arquivo."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {nome[:2]} · Testar o executor")]
+    for i, codigo in enumerate(celulas):
+        celula = nbformat.v4.new_code_cell(codigo)
+        if i == 0:
+            celula.metadata["tags"] = ["parameters"]
+        nb.cells.append(celula)
+    for i, celula in enumerate(nb.cells):
+        celula.id = f"c{i}"
+    caminho = pasta / nome
+    nbformat.write(nb, caminho)
+    return caminho
