@@ -117,7 +117,7 @@ class Aberto:
     aba_modificada: bool         # a aba tem a classe jp-mod-dirty (o "●" no lugar do "×")
     modelo_modificado: bool      # o modelo do documento diz dirty
     language_info_do_kernel: dict
-    status_do_kernel: str
+    status_do_kernel: str        # 'idle' se ficou ocioso 0,5 s seguidos; senão, o último visto
     metadados_no_jupyterlab: dict        # os metadados do notebook como o JupyterLab os tem
     metadados_das_celulas: list
 
@@ -139,7 +139,19 @@ _JS_ABRIR = """async ([caminho, prazo]) => {
   if (!kernel) throw new Error('o kernel não iniciou: ' + caminho);
   const info = await kernel.info;
   await kernel.spec;
-  while (kernel.status !== 'idle' && Date.now() < limite) await new Promise(r => setTimeout(r, 100));
+  // Ocioso por meio segundo seguido: logo depois do kernel_info, o JupyterLab ainda manda
+  // pedidos curtos (comm_info dos widgets, por exemplo), e o kernel pisca "busy" com cada um.
+  let ociosoDesde = null;
+  let ocioso = false;
+  while (!ocioso && Date.now() < limite) {
+    if (kernel.status === 'idle') {
+      ociosoDesde = ociosoDesde === null ? Date.now() : ociosoDesde;
+      ocioso = Date.now() - ociosoDesde >= 500;
+    } else {
+      ociosoDesde = null;
+    }
+    if (!ocioso) await new Promise(r => setTimeout(r, 50));
+  }
   // Duas voltas do laço de eventos e um quadro: o que reage ao kernel_info já rodou.
   await new Promise(r => setTimeout(r, 0));
   await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
@@ -149,7 +161,7 @@ _JS_ABRIR = """async ([caminho, prazo]) => {
           metadados: modelo.metadata, celulas: modelo.cells.map(c => c.metadata),
           modelo_modificado: !!painel.context.model.dirty,
           language_info_do_kernel: info.language_info,
-          status_do_kernel: kernel.status,
+          status_do_kernel: ocioso ? 'idle' : kernel.status,
           id: painel.id};
 }"""
 
