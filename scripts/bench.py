@@ -41,7 +41,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from curso_mlops import cronometro, processos, store
+from curso_mlops import carga, cronometro, nomes, processos, store
 from curso_mlops import notebooks as nbs
 from curso_mlops import servidor as srv
 from curso_mlops.store import raiz_do_repositorio
@@ -94,6 +94,12 @@ def medir_api(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) ->
         previsao = chamar(corpo_1).json()["predictions"][0]["0"]
         rest_1 = cronometro.cronometrar(lambda: chamar(corpo_1), chamadas)
         rest_lote = min(cronometro.cronometrar(lambda: chamar(corpo_lote), 3, aquecimento=1)) / 1000
+        # O mesmo servidor com o cliente do `make carga` (aiohttp, 1 cliente): é o número que a
+        # tabela de carga mostra na linha "mlflow models serve, 1 trabalhador, 1 cliente". A
+        # diferença para a linha de cima é só o cliente: o `requests` gasta uns milissegundos
+        # por chamada do próprio lado.
+        (nivel_carga,) = carga.medir(servidor.url, clientes=[1], pedidos=chamadas, segundos=30,
+                                     corpo=corpo_1.encode())
 
     rest_1_resumo, processo_1_resumo = cronometro.resumo(rest_1), cronometro.resumo(processo_1)
     return {
@@ -104,6 +110,7 @@ def medir_api(modelo_uri: str, tracking_uri: str, chamadas: int, linhas: int) ->
         "rest_1_linha_ms": rest_1_resumo,
         "processo_1_linha_ms": processo_1_resumo,
         "razao_rest_processo_1_linha": round(rest_1_resumo["p50"] / processo_1_resumo["p50"], 2),
+        "rest_1_linha_cliente_da_carga_ms": {k: nivel_carga[f"{k}_ms"] for k in ("p50", "p95", "p99")},
         "rest_lote": {"segundos": round(rest_lote, 4), "linhas_por_segundo": round(linhas / rest_lote)},
         "processo_lote": {"segundos": round(processo_lote, 4),
                           "linhas_por_segundo": round(linhas / processo_lote)},
@@ -123,6 +130,8 @@ def tabela_api(r: dict) -> str:
         f"{rest['p95'] / proc['p95']:>9.1f}x",
         f"{'1 linha, p99 (ms)':<28} {rest['p99']:>12.2f} {proc['p99']:>12.2f} "
         f"{rest['p99'] / proc['p99']:>9.1f}x",
+        f"{'1 linha, p50, cliente carga':<28} {r['rest_1_linha_cliente_da_carga_ms']['p50']:>12.2f} "
+        f"{proc['p50']:>12.2f} {r['rest_1_linha_cliente_da_carga_ms']['p50'] / proc['p50']:>9.1f}x",
         f"{n + ', tempo (ms)':<28} {r['rest_lote']['segundos'] * 1000:>12.1f} "
         f"{r['processo_lote']['segundos'] * 1000:>12.1f} {r['razao_rest_processo_lote']:>9.1f}x",
         f"{n + ', linhas/s':<28} {r['rest_lote']['linhas_por_segundo']:>12,} "
@@ -178,14 +187,20 @@ def medir_partida_de_servidor(modelo_uri: str, tracking_uri: str, repeticoes: in
 
 
 def medir_mlflow_run(tracking_uri: str, repeticoes: int) -> tuple[float, list[float]]:
-    """Segundos de um `mlflow run` do MLproject (o da aula 09), com --env-manager local."""
+    """Segundos de um `mlflow run` do MLproject (o da aula 10), com --env-manager local.
+
+    Como na aula 10: no store em que o curso rodou e no experimento do curso, onde está a run
+    de preparação da aula 02 (o projeto treina com os dados que ela registrou).
+    """
     ambiente = processos.ambiente_com_o_python_do_curso()  # o MLproject chama `python` pelo PATH
     store.no_ambiente(ambiente, tracking_uri)
+    ambiente.pop("ALUNO", None)
 
     def uma_vez():
         resultado = subprocess.run(
             processos.comando_mlflow("run", ".", "-e", "treinar", "--env-manager", "local",
-                                     "--experiment-name", "bench-piso", "--run-name", "bench-piso"),
+                                     "--experiment-name", nomes.experimento(""),
+                                     "--run-name", "bench-piso"),
             cwd=RAIZ, env=ambiente, capture_output=True, text=True, timeout=600)
         if resultado.returncode != 0:
             raise RuntimeError("o mlflow run do piso falhou:\n" + resultado.stderr[-2000:])
@@ -205,7 +220,7 @@ def medir_piso_e_curso(pasta: Path, repeticoes: int) -> tuple[dict, str]:
     print(f"  kernel + imports, por notebook: {kernel:.2f} s", flush=True)
     partida, partidas = medir_partida_de_servidor(MODELO_PADRAO, uri, repeticoes)
     print(f"  uma partida de servidor (iniciar, /ping, parar): {partida:.2f} s", flush=True)
-    projeto, projetos = medir_mlflow_run("sqlite:///" + (pasta / "piso.db").as_posix(), repeticoes)
+    projeto, projetos = medir_mlflow_run(uri, repeticoes)
     print(f"  um mlflow run do MLproject: {projeto:.2f} s", flush=True)
 
     n_servidor = NECESSARIO_PELO_CURSO["partidas_de_servidor"]

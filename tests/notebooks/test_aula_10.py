@@ -49,3 +49,21 @@ def test_mesmo_treino_da_aula_03_da_as_mesmas_metricas(curso_executado, runs_do_
 def test_parametro_ruim_deixa_uma_run_falha_e_nada_apagado(runs_do_projeto):
     falhas = [r for r in runs_do_projeto if r.info.run_name == "projeto-formula-ruim"]
     assert len(falhas) == 2 and all(r.info.status == "FAILED" for r in falhas)
+
+
+def test_o_piso_do_bench_roda_o_projeto_como_a_aula_10(curso_uma_vez, tmp_path):
+    """`make bench` mede o `mlflow run` do piso como a aula 10 o roda: no store em que o curso
+    rodou, no experimento do curso, com os dados que a aula 02 registrou (numa cópia do store)."""
+    from mlflow.tracking import MlflowClient
+
+    from scripts import bench
+    from tests.conftest import copiar_store
+
+    uri = copiar_store(curso_uma_vez.pasta, tmp_path / "store")
+    segundos, medidas = bench.medir_mlflow_run(uri, 1)
+    assert medidas == [segundos] and segundos > 0
+    cliente = MlflowClient(uri)
+    experimento = cliente.get_experiment_by_name("tempo-entrega")
+    runs = cliente.search_runs([experimento.experiment_id], "attributes.run_name = 'bench-piso'")
+    assert [r.info.status for r in runs] == ["FINISHED"]
+    assert runs[0].data.tags["etapa"] == "projeto" and runs[0].data.tags["preparacao_run_id"]

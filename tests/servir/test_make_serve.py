@@ -140,8 +140,9 @@ def test_make_bench_so_api_mede_e_grava_o_json(modelo_minimo, tmp_path, rodar_sc
     assert resultado.returncode == 0, resultado.stderr[-2000:]
     dados = json.loads(saida.read_text())
     assert dados["origem"] == "store do curso" and dados["linhas_lote"] == 200
-    for chave in ("rest_1_linha_ms", "processo_1_linha_ms"):
-        assert 0 < dados[chave]["p50"] <= dados[chave]["p95"]
+    for chave in ("rest_1_linha_ms", "processo_1_linha_ms", "rest_1_linha_cliente_da_carga_ms"):
+        assert 0 < dados[chave]["p50"] <= dados[chave]["p95"] <= dados[chave]["p99"]
+    assert "1 linha, p50, cliente carga" in resultado.stdout
     assert dados["rest_lote"]["linhas_por_segundo"] > 0 and dados["razao_rest_processo_1_linha"] > 0
     assert 33 < dados["previsao_20km"] < 35
     assert "1 linha, p50 (ms)" in resultado.stdout and "200 linhas, linhas/s" in resultado.stdout
@@ -154,7 +155,13 @@ def test_bench_piso_soma_as_partes_com_as_contagens_do_curso(modelo_minimo, tmp_
 
     monkeypatch.setattr(bench, "rodar_curso", lambda pasta, notebooks=None: (modelo_minimo, 100.0))
     monkeypatch.setattr(bench, "medir_kernel_e_imports", lambda pasta, n: (5.0, [5.0] * n))
-    monkeypatch.setattr(bench, "medir_mlflow_run", lambda uri, n: (8.0, [8.0] * n))
+    projeto = {}
+
+    def medir_projeto(uri, n):
+        projeto.update(uri=uri)
+        return 8.0, [8.0] * n
+
+    monkeypatch.setattr(bench, "medir_mlflow_run", medir_projeto)
     partida = {}
 
     def medir_partida(modelo, uri, n):
@@ -168,7 +175,9 @@ def test_bench_piso_soma_as_partes_com_as_contagens_do_curso(modelo_minimo, tmp_
     assert bench.NECESSARIO_PELO_CURSO == {"partidas_de_servidor": 3, "mlflow_run": 1}
     assert numeros["piso_segundos"] == round(quantos * 5.0 + 3 * 4.0 + 1 * 8.0, 1)
     assert numeros["razao_curso_piso"] == round(100.0 / numeros["piso_segundos"], 2)
-    assert partida["uri"] == uri == modelo_minimo
+    # o servidor e o `mlflow run` do piso usam o store em que o curso rodou (o projeto precisa
+    # da run de preparação da aula 02)
+    assert partida["uri"] == projeto["uri"] == uri == modelo_minimo
     assert "curso / piso" in bench.tabela_piso(numeros)
 
 
