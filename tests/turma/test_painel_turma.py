@@ -1,17 +1,16 @@
 """`make painel` contra um servidor de tracking de verdade, com senha, e dois alunos em pontos
 diferentes do curso.
 
-O servidor e a turma vêm da fixture `turma_do_painel` (um `TurmaDoPainel`). A deste arquivo é
-a barata: um `mlflow server` com SQLite e o app de senha em 127.0.0.1 (porta livre), os alunos
-criados por `scripts/criar_alunos.py` com as permissões padrão, e o progresso feito pelo
-executor do curso com as credenciais de cada aluno (Ana: 00, 02 e 03; Bia: 00). Além deles, três
-nomes incompletos, como numa turma de verdade: um usuário sem experimento (caio), um
-experimento sem usuário (duda) e um experimento na lixeira (eva).
+O servidor e a turma vêm da fixture `turma_do_painel` (um `TurmaDoPainel`): a turma da sessão
+(tests/turma/turma_compartilhada.py), a mesma dos testes do servidor da turma, sem outra
+execução do curso. É um `mlflow server` com PostgreSQL e o app de senha em 127.0.0.1, os
+alunos criados por `scripts/criar_alunos.py` com as permissões padrão, a Ana no curso inteiro e
+a Bia de 00 a 04, ao mesmo tempo. O instrutor acrescenta três nomes incompletos, como numa
+turma de verdade: um usuário sem experimento (caio), um experimento sem usuário (duda) e um
+experimento na lixeira (eva).
 
-Para usar outra turma (a execução compartilhada da suíte, no PostgreSQL, em que a Ana roda o
-curso inteiro e a Bia de 00 a 04), basta trocar a fixture `turma_do_painel` por uma que devolva
-`turma_de(...)` com o mesmo contrato: endereço, credenciais, as aulas que cada aluno fez e um
-`retrato()` do servidor inteiro (pela API; o que prova que o painel não grava nada).
+O painel só lê: o `retrato()` do servidor inteiro (pela API, as tabelas do PostgreSQL e o
+banco das senhas) é o mesmo antes e depois de cada execução dele.
 
 O painel roda como o instrutor o roda (`scripts/painel_turma.py`, num processo próprio); a
 página gerada é aberta num Chromium headless (Playwright, o Chromium do Debian).
@@ -26,7 +25,6 @@ import re
 import sqlite3
 import textwrap
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,16 +33,15 @@ import pytest
 from curso_mlops import basic_auth, navegador, painel, processos
 from curso_mlops import servidor_tracking as st
 from tests import apoio
+from tests.turma import turma_compartilhada as tc
 
 pytestmark = [pytest.mark.lento, pytest.mark.servidor, pytest.mark.turma,
               pytest.mark.filterwarnings("ignore:starlette.middleware.wsgi is deprecated")]
 
 RAIZ = Path(__file__).resolve().parents[2]
-SEGREDO = "segredo-do-teste-0123456789abcdef"
-SENHA_ADMIN = "Professor-Forte-Curso-9"
-ALUNOS = {"ana": "Vento-Azul-42-Mar", "bia": "Pedra.Lisa.Cinco.7"}
+SENHA_ADMIN = tc.SENHA_ADMIN
+ALUNOS = tc.ALUNOS
 SENHA_CAIO = "Rio-Doce-Verde-31"
-AULAS_DE = {"ana": ["00", "02", "03"], "bia": ["00"]}
 COM_EXERCICIOS = importlib.util.find_spec("curso_mlops.exercicios") is not None
 
 
@@ -125,91 +122,61 @@ def retrato_pela_api(url: str, usuario: str, senha: str) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def servidor_com_senha(tmp_path_factory):
-    config = st.Configuracao(pasta=tmp_path_factory.mktemp("servidor-painel"), porta=st.porta_livre(),
-                             auth=True)
-    ambiente = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_AUTH_")}
-    ambiente.update(MLFLOW_FLASK_SERVER_SECRET_KEY=SEGREDO, MLFLOW_AUTH_ADMIN_PASSWORD=SENHA_ADMIN)
-    servidor = st.ServidorDeTracking(config, ambiente=ambiente)
-    servidor.iniciar()
-    try:
-        yield servidor
-    finally:
-        pid = servidor.processo.pid if servidor.processo is not None else None
-        servidor.parar()
-        assert pid is None or not processos.grupo_vivo(pid), "sobrou processo do servidor de tracking"
+def _despejo_postgres(uri: str) -> dict[str, list]:
+    """Cada tabela do banco do servidor, linha a linha (em ordem), só lendo."""
+    import psycopg
 
-
-def _rodar_como(aluno: str, url: str, saida: Path, rodar_script):
-    ambiente = dict(os.environ, MLFLOW_TRACKING_URI=url, MLFLOW_TRACKING_USERNAME=aluno,
-                    MLFLOW_TRACKING_PASSWORD=ALUNOS[aluno])
-    return rodar_script(["scripts/run_course.py", *AULAS_DE[aluno], "--tracking-uri", url,
-                         "--saida", saida, "--aluno", aluno], env=ambiente, timeout=1200)
+    with psycopg.connect(uri, autocommit=True) as conexao:
+        tabelas = [t for (t,) in conexao.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
+        return {t: sorted(map(repr, conexao.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tabelas}
 
 
 def turma_de(url: str, senha_admin: str, senhas: dict[str, str], feitas: dict[str, set[str]],
-             bancos_sqlite: tuple[Path, ...] = (), incompletos: dict[str, str] | None = None,
-             usuario_admin: str = "admin") -> TurmaDoPainel:
+             bancos_sqlite: tuple[Path, ...] = (), banco_postgres: str | None = None,
+             incompletos: dict[str, str] | None = None, usuario_admin: str = "admin") -> TurmaDoPainel:
     """Um TurmaDoPainel para um servidor que já tem a turma. O retrato é o da API (qualquer
-    banco) e, se o servidor usa SQLite, também o conteúdo dos arquivos do banco."""
+    banco) e também o conteúdo dos bancos: os arquivos SQLite (o das senhas) e o PostgreSQL."""
 
     def retrato():
         return {"bancos": [_despejo_sqlite(b) for b in bancos_sqlite],
+                "postgres": _despejo_postgres(banco_postgres) if banco_postgres else None,
                 "api": retrato_pela_api(url, usuario_admin, senha_admin)}
 
     return TurmaDoPainel(url=url, usuario_admin=usuario_admin, senha_admin=senha_admin,
                          senhas=senhas, feitas=feitas, retrato=retrato, incompletos=incompletos or {})
 
 
+# As aulas que deixam rastro no store (o painel as conta pelo que cada uma grava): na turma da
+# sessão, a Ana rodou o curso inteiro e a Bia, de 00 a 04. A 01, a 06 e a 09 não gravam nada.
+FEITAS_NA_TURMA = {"ana": {"00", "02", "03", "04", "05", "07", "08", "10"},
+                   "bia": {"00", "02", "03", "04"}}
+INCOMPLETOS = {"caio": "sem experimentos nem modelo", "duda": "sem usuário no servidor",
+               "eva": "experimento na lixeira (tempo-entrega-eva)"}
+
+
 @pytest.fixture(scope="module")
-def turma_barata(servidor_com_senha, tmp_path_factory, rodar_script) -> TurmaDoPainel:
-    """A turma deste arquivo: SQLite com senha, Ana em 00/02/03, Bia em 00 e três nomes incompletos."""
-    url = servidor_com_senha.url
-    pasta = tmp_path_factory.mktemp("turma-painel")
-    csv = pasta / "turma.csv"
-    csv.write_text("aluno,senha\n" + "".join(f"{a},{s}\n" for a, s in ALUNOS.items()), encoding="utf-8")
-    admin = dict(os.environ, MLFLOW_TRACKING_URI=url, MLFLOW_TRACKING_USERNAME="admin",
-                 MLFLOW_TRACKING_PASSWORD=SENHA_ADMIN)
-    criados = rodar_script(["scripts/criar_alunos.py", csv], env=admin, timeout=300)
-    assert criados.returncode == 0, criados.stderr
-    # Os dois ao mesmo tempo, cada um com o seu usuário, como numa aula.
-    with ThreadPoolExecutor(max_workers=2) as execucoes:
-        futuros = {a: execucoes.submit(_rodar_como, a, url, pasta / a, rodar_script) for a in ALUNOS}
-        for aluno, futuro in futuros.items():
-            resultado = futuro.result()
-            assert resultado.returncode == 0, (aluno, resultado.stdout[-2000:], resultado.stderr[-3000:])
-    # Nomes incompletos, feitos pelo instrutor: usuário sem experimento, experimento sem usuário,
-    # experimento na lixeira.
+def turma_do_painel(turma_da_sessao, aula_da_turma) -> TurmaDoPainel:
+    """A turma da sessão (PostgreSQL com senha, tests/turma/turma_compartilhada.py) e mais três
+    nomes incompletos, como numa turma de verdade, feitos pelo instrutor: um usuário sem
+    experimento (caio), um experimento sem usuário (duda) e um experimento na lixeira (eva)."""
+    for aluno, resultado in aula_da_turma.items():
+        assert resultado.returncode == 0, (aluno, resultado.stdout[-2000:], resultado.stderr[-3000:])
     import mlflow.server
     from mlflow.tracking import MlflowClient
 
+    url = turma_da_sessao.url
     with _como("admin", SENHA_ADMIN):
         mlflow.server.get_app_client("basic-auth", tracking_uri=url).create_user("caio", SENHA_CAIO)
         cliente = MlflowClient(tracking_uri=url, registry_uri=url)
         cliente.create_experiment("tempo-entrega-duda")
         cliente.delete_experiment(cliente.create_experiment("tempo-entrega-eva"))
-    pasta_servidor = servidor_com_senha.config.pasta
+    pasta_servidor = turma_da_sessao.servidor.config.pasta
     return turma_de(
         url, SENHA_ADMIN, {**ALUNOS, "caio": SENHA_CAIO},
-        feitas={"ana": {"00", "02", "03"}, "bia": {"00"}, "caio": set(), "duda": set(), "eva": set()},
-        bancos_sqlite=(pasta_servidor / st.ARQUIVO_BANCO,
-                       pasta_servidor / st.PASTA_AUTH / basic_auth.ARQUIVO_BANCO),
-        incompletos={"caio": "sem experimentos nem modelo", "duda": "sem usuário no servidor",
-                     "eva": "experimento na lixeira (tempo-entrega-eva)"})
-
-
-# A turma que os testes usam. Para a execução compartilhada da suíte (PostgreSQL com senha, Ana
-# no curso inteiro, Bia de 00 a 04), troque por uma fixture que devolva, por exemplo,
-#     turma_de(servidor_da_turma.url, SENHA_ADMIN, ALUNOS, FEITAS_NA_EXECUCAO_COMPARTILHADA)
-# depois de `aula_da_turma` (o retrato pela API vale para o PostgreSQL).
-FEITAS_NA_EXECUCAO_COMPARTILHADA = {"ana": {"00", "02", "03", "04", "05", "07", "08", "10"},
-                                    "bia": {"00", "02", "03", "04"}}
-
-
-@pytest.fixture(scope="module")
-def turma_do_painel(turma_barata) -> TurmaDoPainel:
-    return turma_barata
+        feitas={**FEITAS_NA_TURMA, "caio": set(), "duda": set(), "eva": set()},
+        bancos_sqlite=(pasta_servidor / st.PASTA_AUTH / basic_auth.ARQUIVO_BANCO,),
+        banco_postgres=turma_da_sessao.postgres.uri, incompletos=INCOMPLETOS)
 
 
 # -- o painel, como o instrutor o roda ------------------------------------------------------------------

@@ -9,106 +9,32 @@ gravou no espaço do outro e que as runs estão no PostgreSQL; as recusas (401 s
 que é do colega) são chamadas à API desse mesmo servidor, sem outra execução do curso.
 
 O servidor e o PostgreSQL sobem em 127.0.0.1, em portas livres, e param no fim, mesmo quando
-um teste falha (fixtures com yield).
+um teste falha (tests/turma/turma_compartilhada.py).
 """
 
 from __future__ import annotations
 
 import os
-import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from curso_mlops import nomes, processos
-from curso_mlops import notebooks as nbs
+from curso_mlops import nomes
 from curso_mlops import servidor_tracking as st
-from tests import apoio
 from tests.conftest import conferir_execucao
-from tests.turma import postgres_temporario
+from tests.turma import turma_compartilhada as tc
 
 pytestmark = [pytest.mark.lento, pytest.mark.servidor, pytest.mark.turma]
 
-SEGREDO = "segredo-do-teste-0123456789abcdef"
-SENHA_ADMIN = "Professor-Forte-Curso-9"
-ALUNOS = {"ana": "Vento-Azul-42-Mar", "bia": "Pedra.Lisa.Cinco.7"}
-# A Ana roda o curso inteiro; a Bia, ao mesmo tempo, só até a aula 04.
-AULAS = {"ana": None, "bia": ["00", "01", "02", "03", "04"]}
-# Permissões que o teste pede ao criar_alunos.py: None = o padrão do script (EDIT), o que a
-# turma de verdade usa. (Para conferir a fixture antes de a aula 08 caber no EDIT, rode com
-# ["--permissao", "MANAGE"] localmente; o que vale no repositório é o padrão.)
-PERMISSAO_EXTRA: list[str] = []
+SENHA_ADMIN = tc.SENHA_ADMIN
+ALUNOS = tc.ALUNOS
+PERMISSAO_EXTRA = tc.PERMISSAO_EXTRA
+_notebooks = tc.notebooks_de
 
 
-def _notebooks(aluno: str) -> list:
-    pedidos = AULAS[aluno]
-    todos = nbs.listar()
-    return todos if pedidos is None else [p for p in todos if p.name[:2] in pedidos]
-
-
-# -- o servidor da turma -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def postgres():
-    if postgres_temporario.localizar_binarios() is None:
-        mensagem = ("PostgreSQL não instalado (não há initdb no PATH nem em "
-                    "/usr/lib/postgresql/*/bin): `apt-get install -y postgresql`")
-        apoio.falta_programa(mensagem)
-    banco = postgres_temporario.PostgresTemporario().iniciar()
-    yield banco
-    pid = banco.processo.pid if banco.processo else None
-    banco.parar()
-    if pid:
-        assert not processos.grupo_vivo(pid), "sobrou processo do PostgreSQL"
-
-
-@pytest.fixture(scope="module")
-def servidor_da_turma(postgres, tmp_path_factory):
-    config = st.Configuracao(pasta=tmp_path_factory.mktemp("servidor-turma"), porta=st.porta_livre(),
-                             backend_uri=postgres.uri, auth=True)
-    ambiente = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_AUTH_")}
-    ambiente.update(MLFLOW_FLASK_SERVER_SECRET_KEY=SEGREDO, MLFLOW_AUTH_ADMIN_PASSWORD=SENHA_ADMIN)
-    servidor = st.ServidorDeTracking(config, ambiente=ambiente).iniciar()
-    yield servidor
-    pid = servidor.processo.pid if servidor.processo is not None else None
-    servidor.parar()
-    assert pid is None or not processos.grupo_vivo(pid), "sobrou processo do servidor de tracking"
-    assert not processos.porta_em_uso(config.porta)
-
-
-@pytest.fixture(scope="module")
-def turma_criada(servidor_da_turma, tmp_path_factory, rodar_script):
-    csv = tmp_path_factory.mktemp("turma") / "turma.csv"
-    csv.write_text("aluno,senha\n" + "".join(f"{a},{s}\n" for a, s in ALUNOS.items()), encoding="utf-8")
-    ambiente = dict(os.environ, MLFLOW_TRACKING_URI=servidor_da_turma.url,
-                    MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=SENHA_ADMIN)
-    resultado = rodar_script(["scripts/criar_alunos.py", csv, *PERMISSAO_EXTRA], env=ambiente, timeout=300)
-    assert resultado.returncode == 0, resultado.stderr
-    return {"csv": csv, "ambiente": ambiente, "resultado": resultado}
-
-
-def _rodar_como(aluno, url, saida, rodar_script):
-    """O executor como o aluno roda: as variáveis do README e --aluno."""
-    ambiente = dict(os.environ, MLFLOW_TRACKING_URI=url, MLFLOW_TRACKING_USERNAME=aluno,
-                    MLFLOW_TRACKING_PASSWORD=ALUNOS[aluno])
-    args = ["scripts/run_course.py", *(AULAS[aluno] or []), "--tracking-uri", url, "--saida", saida,
-            "--aluno", aluno]
-    inicio = time.perf_counter()
-    resultado = rodar_script(args, env=ambiente, timeout=1800)
-    return resultado, time.perf_counter() - inicio
-
-
-@pytest.fixture(scope="module")
-def aula_da_turma(turma_criada, servidor_da_turma, tmp_path_factory, rodar_script):
-    """Os dois alunos ao mesmo tempo, cada um com o seu usuário e o seu ALUNO."""
-    pasta = tmp_path_factory.mktemp("aula-da-turma")
-    with ThreadPoolExecutor(max_workers=len(ALUNOS)) as execucoes:
-        futuros = {aluno: execucoes.submit(_rodar_como, aluno, servidor_da_turma.url, pasta / aluno,
-                                           rodar_script) for aluno in ALUNOS}
-        resultados = {aluno: futuro.result() for aluno, futuro in futuros.items()}
-    for aluno, (_, segundos) in resultados.items():
-        print(f"\ntempo do curso na turma ({aluno}): {segundos:.1f} s")
-    return {aluno: resultado for aluno, (resultado, _) in resultados.items()}
+# O servidor da turma, os alunos e a execução dos dois vêm de tests/turma/conftest.py (a turma
+# da sessão começa em segundo plano junto com o nbval): postgres, servidor_da_turma,
+# turma_criada e aula_da_turma.
 
 
 def _cliente(url):
