@@ -2,7 +2,8 @@
 
 A regressão só com a distância: cerca de 34 min a 20 km, uma distância maior nunca dá um tempo
 menor, a assinatura só declara `distancia` e uma coluna renomeada é recusada com mensagem
-clara. O modelo vem do store da execução compartilhada (`curso_executado`), sem treinar nada.
+clara. O modelo vem do store da 1ª execução do curso (`curso_uma_vez`, uma cópia intacta que ninguém
+grava), sem treinar nada e sem esperar a 2ª execução.
 """
 
 import mlflow
@@ -21,8 +22,8 @@ TAG_CANDIDATO = "candidato_producao"
 
 
 @pytest.fixture(scope="module")
-def cliente(curso_executado):
-    return MlflowClient(curso_executado.uri)
+def cliente(curso_uma_vez):
+    return MlflowClient(curso_uma_vez.uri)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import os
 import nbformat
 import pytest
 
-from tests import apoio
 from curso_mlops import notebooks as nbs
+from tests import apoio
 
 pytestmark = pytest.mark.lento
 
@@ -31,7 +31,8 @@ def _executar(rodar_script, pasta, saida, *extras, env=None):
 
 def test_falha_diz_notebook_celula_e_erro_e_nao_estraga_o_guardado(tmp_path, pasta, rodar_script):
     bom = apoio.notebook_de_teste(pasta, "00_bom.ipynb", ["VALOR = 1", "print(VALOR * 2)"])
-    ruim = apoio.notebook_de_teste(pasta, "01_ruim.ipynb", ["LIMITE = 3", "x = 1", "raise ValueError('quebrou de propósito')"])
+    ruim = apoio.notebook_de_teste(pasta, "01_ruim.ipynb",
+                                   ["LIMITE = 3", "x = 1", "raise ValueError('quebrou de propósito')"])
     original = ruim.read_bytes()
     resultado = _executar(rodar_script, pasta, tmp_path / "saida", "--in-place")
     assert resultado.returncode == 1
@@ -60,7 +61,8 @@ def test_parametro_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
 
 
 def test_erro_esperado_com_a_tag_raises_exception_nao_para_o_curso(tmp_path, pasta, rodar_script):
-    caminho = apoio.notebook_de_teste(pasta, "00_esperado.ipynb", ["X = 1", "raise ValueError('de propósito')", "print('depois')"])
+    caminho = apoio.notebook_de_teste(pasta, "00_esperado.ipynb",
+                                      ["X = 1", "raise ValueError('de propósito')", "print('depois')"])
     nb = nbformat.read(caminho, as_version=4)
     nb.cells[2].metadata["tags"] = ["raises-exception"]
     nbformat.write(nb, caminho)
@@ -75,7 +77,8 @@ def test_erro_esperado_com_a_tag_raises_exception_nao_para_o_curso(tmp_path, pas
 
 def test_aluno_chega_so_a_quem_declara(tmp_path, pasta, rodar_script):
     apoio.notebook_de_teste(pasta, "00_a.ipynb", ["ALUNO = ''", "print('aluno:', repr(ALUNO))"])
-    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["OUTRO = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
+    apoio.notebook_de_teste(pasta, "01_b.ipynb",
+                            ["OUTRO = 1", "import os; print('ambiente:', os.environ.get('ALUNO'))"])
     resultado = _executar(rodar_script, pasta, tmp_path / "saida", "--aluno", "ana-2")
     assert resultado.returncode == 0, resultado.stderr
     assert "aluno: ana-2 (experimentos tempo-entrega-ana-2 e tempo-entrega-monitoramento-ana-2, " \

@@ -411,7 +411,8 @@ falha("07.4")(lambda t: (5, 7))
 def _(t):  # um retreino reprovado: registrado, com o alias challenger, mas sem o champion
     champion = t.cliente.get_model_version_by_alias(MODELO, "champion")
     nova = t.cliente.create_model_version(MODELO, source=champion.source, run_id=champion.run_id,
-                                          model_id=champion.model_id, tags={"tipo": "guardado", "portao_de_promocao": "reprovado"})
+                                          model_id=champion.model_id,
+                                          tags={"tipo": "guardado", "portao_de_promocao": "reprovado"})
     t.cliente.set_registered_model_alias(MODELO, "challenger", nova.version)
 
 

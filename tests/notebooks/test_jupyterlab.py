@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import apoio
 from curso_mlops import navegador, processos
 from curso_mlops import notebooks as nbs
+from tests import apoio
 
 pytestmark = [pytest.mark.navegador]
 
@@ -191,12 +191,14 @@ def abrir_e_fechar(url: str, token: str, executavel: str, caminhos: list[str],
                                      visto["language_info_do_kernel"], visto["status_do_kernel"],
                                      visto["metadados"], visto["celulas"]))
             assert pagina.evaluate(_JS_FECHAR, visto["id"]), f"a aba de {caminho} sumiu"
+            # Fechar um notebook modificado abre o diálogo "salvar?"; um intacto só some. Espera
+            # o que vier primeiro (sem um prazo fixo por notebook) e descarta, se for o diálogo.
+            pagina.wait_for_function(
+                "(id) => document.querySelector('.jp-Dialog') !== null || "
+                "![...window.jupyterapp.shell.widgets('main')].some(w => w.id === id)",
+                arg=visto["id"])
             dialogo = pagina.locator(".jp-Dialog")
-            try:
-                dialogo.wait_for(timeout=1500)
-            except Exception:  # noqa: BLE001 - sem diálogo: o notebook não estava modificado
-                pass
-            else:
+            if dialogo.count():
                 pagina.locator(".jp-Dialog button", has_text="Discard").or_(
                     pagina.locator(".jp-Dialog button", has_text="Don't Save")).first.click()
                 dialogo.wait_for(state="detached")

@@ -8,8 +8,8 @@
 O champion que os servidores servem vem de `store_do_champion`. Por padrão é o champion
 guardado de `curso_mlops.demonstracao`, registrado num SQLite novo em segundos (o mesmo OLS e a
 mesma faixa do curso: 34,3 min a 20 km). Com `CURSO_CHAMPION_DOS_TESTES=curso`, é o champion do
-store do `curso_executado` (o curso inteiro rodado duas vezes; lento, mas é o que `make serve`
-serve de verdade). Vários valores separados por vírgula rodam os testes com cada um.
+store da 1ª execução do curso (`curso_uma_vez`; lento, mas é o que `make serve` serve de
+verdade). Vários valores separados por vírgula rodam os testes com cada um.
 
 Cada servidor é um só por sessão (os testes o compartilham e não o derrubam).
 """
@@ -60,7 +60,7 @@ MODELO = "models:/tempo_entrega@champion"
 def store_do_champion(request, tmp_path_factory):
     """O tracking URI de um store com `models:/tempo_entrega@champion` (um modelo guardado)."""
     if request.param == "curso":
-        return request.getfixturevalue("curso_executado")["uri"]
+        return request.getfixturevalue("curso_uma_vez").uri
     if request.param != "rapido":
         raise ValueError(f"CURSO_CHAMPION_DOS_TESTES={request.param!r}: use 'rapido' ou 'curso'.")
     pasta = tmp_path_factory.mktemp("store-producao")

@@ -1,7 +1,7 @@
 """O contrato da API do champion: o pedido da aula, pedidos ruins e hostis, concorrência.
 
 Os testes sobem um `mlflow models serve` de verdade (via `ServidorDeModelo`) sobre
-o store do `curso_executado` (o curso inteiro rodado duas vezes num store novo) e o atacam
+o store da 1ª execução do curso (`curso_uma_vez`, uma cópia intacta que ninguém grava) e o atacam
 com pedidos bons, ruins e hostis: o pedido da aula responde como na aula; nenhum pedido ruim
 recebe 5xx nem um *stack trace*; o servidor continua de pé; e, sob concorrência, cada previsão
 é igual à do mesmo modelo carregado no processo.
@@ -39,8 +39,8 @@ def _versoes(cliente, origem, tipo="guardado"):
 
 
 @pytest.fixture(scope="module")
-def cliente(curso_executado):
-    return MlflowClient(curso_executado.uri, registry_uri=curso_executado.uri)
+def cliente(curso_uma_vez):
+    return MlflowClient(curso_uma_vez.uri, registry_uri=curso_uma_vez.uri)
 
 
 def _local(cliente, versao):
@@ -53,7 +53,7 @@ def _local(cliente, versao):
 
 
 @pytest.fixture(scope="module", params=["champion", "guardado-da-aula-05"])
-def alvo(request, cliente, curso_executado, tmp_path_factory):
+def alvo(request, cliente, curso_uma_vez, tmp_path_factory):
     import mlflow
 
     if request.param == "champion":
@@ -65,7 +65,7 @@ def alvo(request, cliente, curso_executado, tmp_path_factory):
     local = _local(cliente, versao)
     modelo = mlflow.pyfunc.load_model(local)
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with ServidorDeModelo(uri, tracking_uri=curso_executado.uri, arquivo_log=log) as servidor:
+    with ServidorDeModelo(uri, tracking_uri=curso_uma_vez.uri, arquivo_log=log) as servidor:
         yield {"uri": uri, "local": local, "modelo": modelo, "servidor": servidor}
     assert not porta_em_uso(servidor.porta)
 
