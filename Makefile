@@ -4,7 +4,8 @@
 #   make run        executa o curso inteiro com papermill, no store do curso
 #   make test       o lint (ruff) e todos os testes: unidades, dados, modelo, notebooks (nbval),
 #                   API, turma
-#   make test-rapido  só os testes sem notebook e sem servidor (< 1 min), sem o nbval
+#   make test-rapido  só os testes sem notebook e sem servidor (< 1 min), sem o nbval, em
+#                   paralelo (um processo por núcleo; PROCESSOS_DE_TESTE=0: um processo só)
 #   make lint       só o ruff
 #   make test-py313 o curso e o nbval estrito sob o Python 3.13 do Debian 13, num chroot (root;
 #                   RECONSTRUIR=1 refaz o chroot; README, "Testes")
@@ -42,6 +43,9 @@ TRABALHADORES ?= 1
 OPCOES_CARGA ?=
 # Os marcadores do que é lento ou sobe servidor; o `make test-rapido` roda o resto.
 MARCADORES_LENTOS := lento or servidor or turma or navegador
+# Os processos do `make test-rapido` (pytest-xdist): auto = um por núcleo físico; 0 = nenhum
+# processo a mais, tudo num só (para o --pdb, ou para ler a saída na ordem dos testes).
+PROCESSOS_DE_TESTE ?= auto
 
 # Os programas do .venv não vão para o PATH: tudo roda como $(BIN)/python -m ..., e os notebooks
 # e scripts não dependem do PATH (como no JupyterLab ou num editor).
@@ -89,9 +93,15 @@ test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
-# O ciclo de edição: nenhum notebook, nenhum servidor, sem o nbval (addopts sem --nbval).
+# O ciclo de edição: nenhum notebook, nenhum servidor, sem o nbval (addopts sem --nbval), em
+# paralelo. Cada processo do xdist é uma sessão do pytest: as fixtures de sessão, o store
+# temporário (conftest.py) e as pastas temporárias são dele. --dist loadfile: os testes de um
+# arquivo vão para o mesmo processo, e uma fixture de módulo cara (o champion registrado, o
+# subprocesso que importa o pacote inteiro) roda uma vez só. O `make test` fica serial: o
+# nbval e as execuções do curso compartilhadas (tests/conftest.py) são de uma sessão só.
 test-rapido: $(STAMP)
-	$(BIN)/python -m pytest tests -p no:nbval -o addopts=-ra -m "not ($(MARCADORES_LENTOS))"
+	$(BIN)/python -m pytest tests -p no:nbval -o addopts=-ra -m "not ($(MARCADORES_LENTOS))" \
+	  -n $(PROCESSOS_DE_TESTE) --dist loadfile
 
 # Não usa o .venv desta máquina: o script cria um .venv próprio, dentro do chroot.
 test-py313:

@@ -15,6 +15,8 @@ abaixo anotam se ela foi até o fim, para `tests/conftest.py` reaproveitar o sto
 deixou em vez de executar o curso de novo.
 """
 
+import atexit
+import gc
 import os
 import shutil
 import sys
@@ -77,6 +79,12 @@ def pytest_unconfigure(config):
     primeira = getattr(config, "_primeira_execucao", None)
     if primeira is not None:
         shutil.rmtree(primeira.pasta_store, ignore_errors=True)
+    # Ao sair, o Python ainda percorre todos os objetos vivos (perto de um milhão depois da
+    # sessão) atrás de ciclos, mais de uma vez: segundos em cada processo (e em cada processo do
+    # xdist). Congelados, eles ficam fora dessa varredura; a memória volta ao sistema do mesmo
+    # jeito. É no atexit: a limpeza do próprio pytest, que ainda coleta o lixo atrás de exceções
+    # "unraisable", já terminou.
+    atexit.register(gc.freeze)
 
 
 def _notebook_do_item(item) -> str | None:

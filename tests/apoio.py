@@ -1,4 +1,5 @@
-"""Apoio dos testes que dependem de um programa do sistema (Chromium, PostgreSQL).
+"""Apoio dos testes: programas do sistema (Chromium, PostgreSQL), notebooks de teste e o banco
+vazio do MLflow.
 
 Fora da CI, um programa que falta pula o teste, com a instrução de instalação. Na CI (`CI=1`,
 que o .ci/run exporta) o mesmo teste FALHA: lá o .ci/run instala os programas, e um teste que
@@ -8,6 +9,8 @@ pula em silêncio deixaria de testar.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +53,34 @@ def notebook_de_teste(pasta, nome: str, celulas: list[str]):
     caminho = pasta / nome
     nbformat.write(nb, caminho)
     return caminho
+
+
+# Um por sessão do pytest (com o xdist, um por processo): a pasta-base da sessão -> o banco.
+_BANCOS_VAZIOS: dict[Path, Path] = {}
+
+
+def banco_vazio(tmp_path_factory) -> Path:
+    """Um banco SQLite do MLflow vazio, já com as tabelas, criado uma vez por sessão.
+
+    Criar um banco novo roda as migrações do MLflow (~1,5 s); copiar este leva milissegundos.
+    Ninguém escreve nele: use `copiar_banco_vazio`. O teste que confere a criação de um banco
+    do zero (tests/unidade/test_store.py) não usa a cópia.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if base not in _BANCOS_VAZIOS:
+        from mlflow import MlflowClient
+
+        banco = tmp_path_factory.mktemp("banco-vazio") / "mlflow.db"
+        MlflowClient(f"sqlite:///{banco.as_posix()}").search_experiments()
+        _BANCOS_VAZIOS[base] = banco
+    return _BANCOS_VAZIOS[base]
+
+
+def copiar_banco_vazio(tmp_path_factory, destino: Path) -> str:
+    """Copia o `banco_vazio` para `destino` (um arquivo .db que ainda não existe) e devolve o URI."""
+    destino = Path(destino)
+    if destino.exists():
+        raise FileExistsError(f"{destino} já existe: a cópia do banco vazio não sobrescreve nada")
+    destino.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(banco_vazio(tmp_path_factory), destino)
+    return f"sqlite:///{destino.as_posix()}"

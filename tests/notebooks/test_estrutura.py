@@ -2,6 +2,8 @@
 
 import json
 import re
+import runpy
+import sys
 
 import nbformat
 import pytest
@@ -148,17 +150,29 @@ def test_regra_dos_marcadores():
     assert problemas_de_marcadores({"cells": [falha, falha]})
 
 
-def test_sumario_do_readme_em_dia(rodar_script):
-    resultado = rodar_script(["scripts/gerar_sumario.py", "--verificar"])
-    assert resultado.returncode == 0, resultado.stderr
+def _gerar_sumario(raiz, monkeypatch, capsys, *args) -> tuple[int, str]:
+    """`python scripts/gerar_sumario.py ARGS`, o script como programa (`__main__`, `sys.exit`),
+    mas neste processo: um Python novo gastaria ~2 s só para importar o nbformat. Devolve o
+    código de saída e o stderr."""
+    monkeypatch.setattr(sys, "argv", ["scripts/gerar_sumario.py", *map(str, args)])
+    with pytest.raises(SystemExit) as saida:
+        runpy.run_path(str(raiz / "scripts" / "gerar_sumario.py"), run_name="__main__")
+    return saida.value.code, capsys.readouterr().err
 
 
-def test_sumario_desatualizado_e_detectado(tmp_path, raiz, rodar_script):
+def test_sumario_do_readme_em_dia(raiz, monkeypatch, capsys):
+    codigo, erro = _gerar_sumario(raiz, monkeypatch, capsys, "--verificar")
+    assert codigo == 0, erro
+
+
+def test_sumario_desatualizado_e_detectado(tmp_path, raiz, monkeypatch, capsys):
     readme = tmp_path / "README.md"
     texto = (raiz / "README.md").read_text(encoding="utf-8")
-    readme.write_text(texto.replace("](notebooks/00_", "](notebooks/99_"), encoding="utf-8")
-    resultado = rodar_script(["scripts/gerar_sumario.py", "--verificar", "--readme", readme])
-    assert resultado.returncode == 1 and "desatualizado" in resultado.stderr
+    desatualizado = texto.replace("](notebooks/00_", "](notebooks/99_")
+    readme.write_text(desatualizado, encoding="utf-8")
+    codigo, erro = _gerar_sumario(raiz, monkeypatch, capsys, "--verificar", "--readme", readme)
+    assert codigo == 1 and "desatualizado" in erro
+    assert readme.read_text(encoding="utf-8") == desatualizado, "o --verificar não reescreve o README"
 
 
 def test_readme_comeca_pelos_dois_comandos(raiz):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
+
+from tests import apoio
 
 
 @pytest.fixture
@@ -16,21 +17,18 @@ def store_vazio(tmp_path, monkeypatch):
     return banco
 
 
-@pytest.fixture(scope="session")
-def banco_modelo(tmp_path_factory):
-    """Um banco do MLflow vazio, já com as tabelas: copiá-lo é bem mais rápido que criá-lo."""
-    from mlflow import MlflowClient
-
-    banco = tmp_path_factory.mktemp("banco-modelo") / "mlflow.db"
-    MlflowClient(f"sqlite:///{banco.as_posix()}").search_experiments()
-    return banco
+@pytest.fixture
+def banco_com_tabelas(tmp_path, tmp_path_factory):
+    """O URI de `tmp_path/mlflow.db`, uma cópia do banco vazio; o ambiente não muda."""
+    return apoio.copiar_banco_vazio(tmp_path_factory, tmp_path / "mlflow.db")
 
 
 @pytest.fixture
-def cliente(store_vazio, banco_modelo):
-    """Um MlflowClient sobre uma cópia nova do banco vazio, que é também o MLFLOW_TRACKING_URI."""
+def cliente(store_vazio, tmp_path_factory):
+    """Um MlflowClient sobre uma cópia nova do banco vazio (tests/apoio.py, `banco_vazio`), que é
+    também o MLFLOW_TRACKING_URI."""
     from mlflow import MlflowClient
 
-    shutil.copyfile(banco_modelo, store_vazio)
+    apoio.copiar_banco_vazio(tmp_path_factory, store_vazio)
     uri = os.environ["MLFLOW_TRACKING_URI"]
     return MlflowClient(uri, registry_uri=uri)

@@ -11,6 +11,9 @@ from curso_mlops import carga
 
 class _Respondedor(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, como o uvicorn
+    # TCP_NODELAY, como o uvicorn: sem ele o corpo, escrito depois dos cabeçalhos, espera o ACK
+    # atrasado do cliente (~40 ms por pedido, segundos por teste).
+    disable_nagle_algorithm = True
     contador = 0
     trava = threading.Lock()
 
@@ -35,7 +38,8 @@ class _Respondedor(BaseHTTPRequestHandler):
 def servidor_minimo():
     _Respondedor.contador = 0
     servidor = ThreadingHTTPServer(("127.0.0.1", 0), _Respondedor)
-    linha = threading.Thread(target=servidor.serve_forever, daemon=True)
+    # poll_interval curto: o shutdown() no fim espera até um intervalo inteiro (0,5 s por padrão).
+    linha = threading.Thread(target=servidor.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     linha.start()
     yield f"http://127.0.0.1:{servidor.server_address[1]}"
     servidor.shutdown()

@@ -51,11 +51,8 @@ def test_as_portas_sao_as_de_processos():
     assert srv.porta_em_uso is processos.porta_em_uso and srv.porta_livre is processos.porta_livre
 
 
-def test_modelo_desconhecido_tem_mensagem_clara(tmp_path):
-    from mlflow import MlflowClient
-
-    uri = "sqlite:///" + (tmp_path / "vazio.db").as_posix()
-    MlflowClient(uri).search_experiments()  # um store que existe, sem modelos
+def test_modelo_desconhecido_tem_mensagem_clara(banco_com_tabelas):
+    uri = banco_com_tabelas  # um store que existe, sem modelos
     with pytest.raises(srv.ErroDoServidor, match="Modelo não encontrado: 'models:/nao-existe@champion'"):
         srv.verificar_modelo("models:/nao-existe@champion", uri)
     srv.verificar_modelo("runs:/abc/model", uri)  # outros esquemas seguem sem verificação

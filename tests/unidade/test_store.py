@@ -55,10 +55,14 @@ def test_descricao_nao_mostra_caminhos_nem_senhas(raiz):
     assert "postgresql" in store.descrever(ambiente={"MLFLOW_TRACKING_URI": "postgresql+psycopg2://u:s@h/db"})
 
 
-def test_garantir_experimento_cria_com_artefatos_ao_lado_e_e_idempotente(tmp_path):
+# Os testes de garantir_experimento usam uma cópia do banco vazio (`banco_com_tabelas`): criar as
+# tabelas custa ~1,5 s, e criá-las do zero é o assunto de test_criar_banco_novo_nao_suja_o_stderr.
+
+def test_garantir_experimento_cria_com_artefatos_ao_lado_e_e_idempotente(tmp_path, banco_com_tabelas):
     from mlflow.tracking import MlflowClient
 
-    uri = "sqlite:///" + (tmp_path / "mlflow.db").as_posix()
+    uri = banco_com_tabelas
+    assert uri == "sqlite:///" + (tmp_path / "mlflow.db").as_posix()
     primeiro = store.garantir_experimento("aula teste/1", uri)
     segundo = store.garantir_experimento("aula teste/1", uri)
     assert primeiro == segundo
@@ -66,10 +70,10 @@ def test_garantir_experimento_cria_com_artefatos_ao_lado_e_e_idempotente(tmp_pat
     assert experimento.artifact_location == (tmp_path / "mlartifacts" / "aula_teste_1").as_uri()
 
 
-def test_garantir_experimento_nao_altera_um_existente(tmp_path):
+def test_garantir_experimento_nao_altera_um_existente(tmp_path, banco_com_tabelas):
     from mlflow.tracking import MlflowClient
 
-    uri = "sqlite:///" + (tmp_path / "mlflow.db").as_posix()
+    uri = banco_com_tabelas
     cliente = MlflowClient(uri)
     local = (tmp_path / "outro-lugar").as_uri()
     id_ = cliente.create_experiment("meu", artifact_location=local, tags={"dono": "ana"})
@@ -78,10 +82,10 @@ def test_garantir_experimento_nao_altera_um_existente(tmp_path):
     assert experimento.artifact_location == local and experimento.tags["dono"] == "ana"
 
 
-def test_experimento_na_lixeira_tem_mensagem_clara(tmp_path):
+def test_experimento_na_lixeira_tem_mensagem_clara(banco_com_tabelas):
     from mlflow.tracking import MlflowClient
 
-    uri = "sqlite:///" + (tmp_path / "mlflow.db").as_posix()
+    uri = banco_com_tabelas
     id_ = store.garantir_experimento("apagado", uri)
     MlflowClient(uri).delete_experiment(id_)
     with pytest.raises(store.ErroDeStore, match="lixeira.*restore"):

@@ -20,8 +20,9 @@ def treinar():
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    """Um store SQLite novo como o store do processo; no fim, o MLflow volta ao de antes."""
+def store_sem_banco(tmp_path, monkeypatch):
+    """Um store SQLite que ainda não existe como o store do processo; no fim, o MLflow volta ao
+    de antes."""
     from curso_mlops import store as st
 
     uri = f"sqlite:///{(tmp_path / 'mlflow.db').as_posix()}"
@@ -29,6 +30,16 @@ def store(tmp_path, monkeypatch):
         monkeypatch.delenv(variavel, raising=False)
     with st.apontado(uri):  # treinar.py e _run_de_preparacao usam o store do processo
         yield uri
+
+
+@pytest.fixture
+def store(store_sem_banco, tmp_path, tmp_path_factory):
+    """O `store_sem_banco` já com as tabelas do MLflow, copiadas do banco vazio (tests/apoio.py):
+    criá-las custa ~1,5 s por teste."""
+    from tests import apoio
+
+    assert apoio.copiar_banco_vazio(tmp_path_factory, tmp_path / "mlflow.db") == store_sem_banco
+    return store_sem_banco
 
 
 def _treino_e_teste():
@@ -59,7 +70,8 @@ def _run_de_preparacao(uri, tags=None):
     ("tempo_entrega ~ distancia + chuvas", "'chuvas' não é coluna"),
     ("distancia ~ chuva", "precisa ter a forma"),
 ])
-def test_formula_ruim_sai_com_2_antes_de_abrir_o_store(treinar, store, tmp_path, capsys, formula, trecho):
+def test_formula_ruim_sai_com_2_antes_de_abrir_o_store(treinar, store_sem_banco, tmp_path, capsys, formula,
+                                                       trecho):
     assert treinar.main(["--formula", formula]) == 2
     erro = capsys.readouterr().err.strip()
     assert erro.startswith("erro: ") and len(erro.splitlines()) == 1
