@@ -2,8 +2,9 @@
 
 A lógica de `scripts/run_course.py` (o `make run` e o `make notebooks`): a escolha dos
 notebooks, a entrega de cada parâmetro só a quem o declara, o `ALUNO`, a aceitação das células
-marcadas com `raises-exception`, a troca atômica do notebook guardado (`--in-place`) e a tabela
-de tempos. Nada acontece na importação.
+marcadas com `raises-exception`, a troca atômica do notebook guardado (`--in-place`), a tabela
+de tempos e o motor do papermill que grava o notebook executado menos vezes (`_registrar_motor`).
+Nada acontece na importação.
 
 Exemplos (na raiz do repositório, com o .venv ativo ou via `make`):
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import os
 import shutil
 import sys
@@ -158,16 +160,73 @@ def _aceitar_erros_esperados() -> None:
     execucao.raise_for_execution_errors = verificar
 
 
+MOTOR = "curso"           # o motor do papermill registrado por `_registrar_motor`
+GRAVAR_A_CADA = 10.0      # segundos entre duas gravações do executado durante a execução
+
+
+@functools.cache
+def _registrar_motor() -> str:
+    """Registra no papermill o motor do curso: o de sempre (nbclient), que grava menos.
+
+    O papermill grava o notebook executado inteiro (validado e serializado de novo) duas vezes
+    por célula, também nas de texto: umas 150 gravações por aula, de 5 a 15 ms cada (as imagens
+    vão junto em cada uma), mais de um segundo por aula nas maiores e uns 10 s no curso inteiro.
+    Ninguém lê essas gravações no meio da execução, a não ser quem acompanha um notebook longo.
+    O motor do curso grava no começo, no fim (também depois de um erro, de um tempo esgotado ou
+    de um kernel que morreu: o fim do papermill roda num `finally`) e, no meio, no máximo a cada
+    `GRAVAR_A_CADA` segundos. O notebook executado sai igual; só é escrito menos vezes.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class GerenteQueGravaMenos(NotebookExecutionManager):
+        _sempre = False
+
+        def save(self, **kwargs):
+            if self._sempre or (self.now() - self.last_save_time).total_seconds() >= GRAVAR_A_CADA:
+                super().save(**kwargs)
+
+        def notebook_start(self, **kwargs):
+            self._sempre = True
+            try:
+                super().notebook_start(**kwargs)
+            finally:
+                self._sempre = False
+
+        def notebook_complete(self, **kwargs):
+            self._sempre = True
+            super().notebook_complete(**kwargs)
+
+    class MotorDoCurso(NBClientEngine):
+        # O `Engine.execute_notebook` do papermill 2.x, com o gerente acima no lugar do dele.
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True,
+                             log_output=False, autosave_cell_every=30, **kwargs):
+            gerente = GerenteQueGravaMenos(nb, output_path=output_path, progress_bar=progress_bar,
+                                           log_output=log_output, autosave_cell_every=autosave_cell_every)
+            gerente.notebook_start()
+            try:
+                cls.execute_managed_notebook(gerente, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                gerente.cleanup_pbar()
+                gerente.notebook_complete()
+            return gerente.nb
+
+    papermill_engines.register(MOTOR, MotorDoCurso)
+    return MOTOR
+
+
 def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int) -> float:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     _aceitar_erros_esperados()
+    motor = _registrar_motor()
     saida.parent.mkdir(parents=True, exist_ok=True)
     inicio = time.perf_counter()
     try:
         papermill.execute_notebook(
             str(entrada), str(saida), parameters=parametros or None, kernel_name="python3",
+            engine_name=motor,
             cwd=str(entrada.parent), progress_bar=True, execution_timeout=timeout,
             # O kernel fala com o papermill por TCP em 127.0.0.1, como no JupyterLab; o aviso
             # de "TCP sem criptografia" do ipykernel 7 só polui o terminal.

@@ -55,8 +55,8 @@ ULTIMA_AULA_NECESSARIA = 6  # a aula 06 deixa o champion guardado
 #   sobe o do novo champion e a 09 sobe o servidor de produção (com dois *workers*): 3 partidas,
 #   medidas como a de um `mlflow models serve`;
 # - a aula 10 roda o projeto com `mlflow run`: 1 execução inteira. A segunda, a da fórmula
-#   ruim, falha antes de importar o MLflow no script e não entra no piso (o piso fica menor, e
-#   a razão, mais exigente).
+#   ruim, não sobe outro processo do MLflow: chama `mlflow.projects.run` (a função que o comando
+#   chama) no próprio kernel, e o script falha antes de importar o MLflow; não entra no piso.
 # Se uma aula passar a precisar de mais (ou de menos), mude aqui e explique na aula.
 NECESSARIO_PELO_CURSO = {"partidas_de_servidor": 3, "mlflow_run": 1}
 IMPORTS_DAS_AULAS = "import mlflow, pandas, statsmodels.formula.api, matplotlib.pyplot, scipy.stats"

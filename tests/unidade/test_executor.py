@@ -137,3 +137,61 @@ def test_substituir_guardado_e_atomico_e_normaliza(tmp_path):
     executor.substituir_guardado(executado, guardado)
     assert "papermill" not in nbs.ler(guardado).metadata
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def _executar_sem_kernel(motor, nb, saida, monkeypatch, falhar_na=None):
+    """O motor do curso com as células "executadas" sem kernel: só o início e o fim de cada uma,
+    como o papermill as anuncia ao gerente. Devolve quantas vezes o notebook foi gravado."""
+    import papermill.engines as engines
+
+    gravacoes = []
+    original = engines.write_ipynb
+    monkeypatch.setattr(engines, "write_ipynb", lambda nb_, caminho: (gravacoes.append(caminho),
+                                                                      original(nb_, caminho)))
+
+    def executar_celulas(gerente, kernel_name, **kwargs):
+        for i, celula in enumerate(gerente.nb.cells):
+            gerente.cell_start(celula, i)
+            if i == falhar_na:
+                raise RuntimeError("o kernel morreu")
+            gerente.cell_complete(celula, i)
+
+    monkeypatch.setattr(motor, "execute_managed_notebook", classmethod(
+        lambda cls, gerente, kernel_name, **kwargs: executar_celulas(gerente, kernel_name)))
+    try:
+        motor.execute_notebook(nb, "python3", output_path=str(saida), progress_bar=False)
+    finally:
+        monkeypatch.undo()
+    return len(gravacoes)
+
+
+def test_o_motor_do_curso_grava_no_comeco_e_no_fim_e_nao_a_cada_celula(tmp_path, monkeypatch):
+    """O papermill grava o executado duas vezes por célula (~150 vezes numa aula); o motor do
+    curso, no começo, no fim e no máximo a cada GRAVAR_A_CADA segundos. O executado sai completo."""
+    from papermill.engines import papermill_engines
+    from papermill.iorw import load_notebook_node
+
+    from curso_mlops import notebooks as nbs
+
+    motor = papermill_engines.get_engine(executor._registrar_motor())
+    caminho = apoio.notebook_de_teste(tmp_path, "00_a.ipynb", [f"X = {i}" for i in range(40)])
+    saida = tmp_path / "executado.ipynb"
+    assert _executar_sem_kernel(motor, load_notebook_node(str(caminho)), saida, monkeypatch) == 2
+    executado = nbs.ler(saida)
+    assert all(c.metadata.papermill["status"] == "completed" for c in executado.cells)
+    assert executado.metadata.papermill["end_time"] is not None
+
+
+def test_o_motor_do_curso_grava_o_executado_ate_onde_o_kernel_morreu(tmp_path, monkeypatch):
+    from papermill.engines import papermill_engines
+    from papermill.iorw import load_notebook_node
+
+    from curso_mlops import notebooks as nbs
+
+    motor = papermill_engines.get_engine(executor._registrar_motor())
+    caminho = apoio.notebook_de_teste(tmp_path, "00_a.ipynb", ["X = 1", "Y = 2", "Z = 3"])
+    saida = tmp_path / "executado.ipynb"
+    with pytest.raises(RuntimeError, match="o kernel morreu"):
+        _executar_sem_kernel(motor, load_notebook_node(str(caminho)), saida, monkeypatch, falhar_na=2)
+    situacoes = [c.metadata.papermill["status"] for c in nbs.ler(saida).cells]
+    assert situacoes[:2] == ["completed", "completed"] and situacoes[2] == "running"
