@@ -220,29 +220,12 @@ def baixar_modelo(model_uri: str, pasta: str | Path, tracking_uri: str | None = 
         return mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(pasta))
 
 
-def _sair_sem_a_ultima_coleta() -> None:
-    """Faz a saída deste processo, depois de o uvicorn parar, levar décimos de segundo, não mais de um.
-
-    Ao terminar, o Python passa o coletor de lixo por todos os objetos que o processo criou (o
-    MLflow, o SQLAlchemy, o pandas, o modelo baixado): mais de um segundo de CPU só para devolver
-    memória que o sistema devolve de qualquer jeito quando o processo acaba. `gc.freeze()` no
-    `atexit` tira esses objetos da coleta final. Os outros `atexit`, registrados antes (o do
-    `logging`, que esvazia os logs), rodam depois deste, normalmente; a pasta temporária do
-    modelo já foi apagada pelo `with` de `servir`.
-    """
-    import atexit
-    import gc
-
-    atexit.register(gc.freeze)
-
-
 def servir(model_uri: str, porta: int = PORTA_PADRAO, host: str = HOST, trabalhadores: int = 1,
            tracking_uri: str | None = None, limite_corpo: int = LIMITE_CORPO,
            profundidade_maxima: int = PROFUNDIDADE_MAXIMA, prazo: float | None = PRAZO) -> None:
     """Serve o modelo sob o uvicorn até Ctrl+C ou SIGTERM (bloqueia). Use `main` num terminal."""
     import uvicorn
 
-    _sair_sem_a_ultima_coleta()
     fixa, _ = resolver_modelo(model_uri, tracking_uri)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # O uvicorn trata SIGINT e SIGTERM (termina os pedidos em andamento e os workers) e depois
