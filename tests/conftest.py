@@ -12,8 +12,8 @@ O curso roda inteiro no máximo três vezes numa sessão (`make test`):
 3. **A turma** (tests/turma/test_turma_servidor.py): dois alunos num servidor PostgreSQL com
    senha.
 
-As sequências fora de ordem rodam em CÓPIAS do store da 1ª execução (`Sequencias`), duas de
-cada vez, ao mesmo tempo que a 2ª execução: a cópia é feita antes de a 2ª começar.
+As aulas fora de ordem (a cadeia de `tests/notebooks/sequencias.py`) rodam numa CÓPIA do store da
+1ª execução, ao mesmo tempo que a 2ª execução: a cópia é feita antes de a 2ª começar.
 
 Nenhum teste escreve no repositório nem em build/: cada execução grava em pastas temporárias.
 """
@@ -121,11 +121,13 @@ class Execucao:
 
 @dataclass
 class Passo:
-    """Uma aula de uma sequência: o resultado do executor e o que estava inconsistente depois."""
+    """Uma aula de uma sequência: o resultado do executor, o que estava inconsistente depois e o
+    estado do registro depois (aliases e versões depreciadas, `estado_do_registro`)."""
 
     notebook: str
     resultado: subprocess.CompletedProcess
     problemas: list[str]
+    estado: dict
 
 
 @dataclass
@@ -160,7 +162,7 @@ class Execucoes:
                                         thread_name_prefix="sequencia")
         self._fundo = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segunda-execucao")
         self.sequencias: dict[str, Sequencia] = {}
-        self.contagem = {"curso inteiro": 0, "sequências": 0}
+        self.contagem = {"curso inteiro": 0, "aulas fora de ordem": 0}
         for nome, notebooks in (sequencias or {}).items():
             self.registrar(nome, notebooks)
 
@@ -260,17 +262,18 @@ class Execucoes:
             sequencia.futuro = self._pool.submit(self._rodar_sequencia, sequencia)
 
     def _rodar_sequencia(self, sequencia: Sequencia) -> Execucao:
-        from tests.notebooks.registro_consistente import problemas_do_registro
+        from tests.notebooks.registro_consistente import estado_do_registro, problemas_do_registro
 
         execucao = sequencia.execucao
         copiar_store(self._instantaneo, execucao.pasta)
         inicio = time.perf_counter()
-        self.contagem["sequências"] += 1
         # Uma chamada do executor por aula: ele ordena e deduplica a lista que recebe, e a
         # sequência é justamente a ordem dada (07 antes de 05; 06 duas vezes).
         for notebook in sequencia.notebooks:
             resultado = executar_curso(execucao.uri, execucao.executados, [notebook])
-            sequencia.passos.append(Passo(notebook, resultado, problemas_do_registro(execucao.uri)))
+            self.contagem["aulas fora de ordem"] += 1
+            sequencia.passos.append(Passo(notebook, resultado, problemas_do_registro(execucao.uri),
+                                          estado_do_registro(execucao.uri)))
             execucao.resultado = resultado
         execucao.segundos = time.perf_counter() - inicio
         return execucao
@@ -373,8 +376,8 @@ def pytest_terminal_summary(terminalreporter, config):
     if orquestrador._segunda_execucao is not None:
         linhas.append(f"2ª execução: {orquestrador._segunda_execucao.segundos:.0f} s")
     linhas.append("execuções do curso inteiro pelo executor (além do nbval e da turma): "
-                  f"{orquestrador.contagem['curso inteiro']}; sequências em cópias: "
-                  f"{orquestrador.contagem['sequências']}")
+                  f"{orquestrador.contagem['curso inteiro']}; aulas fora de ordem (numa cópia): "
+                  f"{orquestrador.contagem['aulas fora de ordem']}")
     terminalreporter.write_sep("-", "execuções compartilhadas do curso")
     for linha in linhas:
         terminalreporter.write_line(linha)

@@ -79,3 +79,14 @@ def problemas_do_registro(uri: str, modelo: str = "tempo_entrega") -> list[str]:
                 versao.tags.get("portao_de_promocao") != "reprovado":
             problemas.append(f"a v{versao.version} (guardada) saiu sem depreciação nem reprovação")
     return problemas
+
+
+def estado_do_registro(uri: str, modelo: str = "tempo_entrega") -> dict:
+    """Os aliases (nome → versão) e as versões depreciadas do modelo registrado, agora."""
+    from mlflow import MlflowClient
+
+    cliente = MlflowClient(uri, registry_uri=uri)
+    aliases = {alias: str(versao) for alias, versao in cliente.get_registered_model(modelo).aliases.items()}
+    depreciadas = {str(v.version) for v in cliente.search_model_versions(
+        f"name = '{modelo}' and tags.status = 'deprecated'")}
+    return {"aliases": aliases, "depreciadas": depreciadas}

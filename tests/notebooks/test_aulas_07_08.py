@@ -1,9 +1,9 @@
 """O que as aulas 07 (monitoramento) e 08 (retreino, promoção e depreciação) deixam no store.
 
 Usa o store do `curso_executado` (o curso inteiro rodado duas vezes num store novo): o estado
-conferido é o final, depois da segunda execução. `test_portao_reprova_...` lê a sequência
-compartilhada "08-08" (tests/notebooks/sequencias.py): a aula 08 rodada de novo, duas vezes,
-numa CÓPIA do store da 1ª execução. O pedido da aula ao champion final está em
+conferido é o final, depois da segunda execução. `test_portao_reprova_...` lê o fim da cadeia
+fora de ordem (tests/notebooks/sequencias.py), que termina com a aula 08 duas vezes, numa CÓPIA
+do store da 1ª execução. O pedido da aula ao champion final está em
 tests/servir/test_contrato.py.
 """
 
@@ -15,6 +15,8 @@ from mlflow.entities import ViewType
 from mlflow.tracking import MlflowClient
 
 from curso_mlops import notebooks as nbs
+
+from .sequencias import CADEIA, CADEIA_NOME, trecho
 
 pytestmark = pytest.mark.lento
 
@@ -187,42 +189,47 @@ def test_logs_de_inferencia_por_semana_com_a_versao_do_champion(cliente, monitor
 
 @pytest.fixture(scope="module")
 def portao(execucoes):
-    """A aula 08 de novo, duas vezes, numa cópia do store da 1ª execução (sequência "08-08")."""
-    return execucoes.sequencias["08-08"].resultado()
+    """A cadeia fora de ordem, que termina com a aula 08 duas vezes (o trecho "08-08")."""
+    cadeia = execucoes.sequencias[CADEIA_NOME]
+    cadeia.resultado()
+    assert list(trecho("08-08")) == [len(CADEIA) - 2, len(CADEIA) - 1], "o 08-08 não está no fim da cadeia"
+    return cadeia
 
 
 def test_portao_reprova_um_challenger_que_nao_supera_o_champion(portao, curso_uma_vez):
-    """Rodar só a aula 08 de novo: o champion já é o retreino, e o novo challenger é igual a ele.
+    """A aula 08 logo depois de outra 08: o champion já é o retreino, e o novo challenger é igual
+    a ele.
 
     A melhora é zero (o intervalo está em volta de zero), abaixo da margem: o portão para o
-    notebook e nada é promovido, nas duas vezes.
+    notebook e nada é promovido.
     """
-    antes = MlflowClient(curso_uma_vez.uri, registry_uri=curso_uma_vez.uri)
-    cliente = MlflowClient(portao.uri, registry_uri=portao.uri)
-    esperado = {alias: antes.get_model_version_by_alias(MODELO, alias).version
-                for alias in ("champion", ANTERIOR)}
-    depreciadas_antes = {v.version for v in antes.search_model_versions(
-        f"name = '{MODELO}' and tags.status = 'deprecated'")}
-    # a cópia é independente: os artefatos do champion são lidos dela
+    cliente = MlflowClient(portao.execucao.uri, registry_uri=portao.execucao.uri)
+    antes, ultimo = portao.passos[-2], portao.passos[-1]
+    assert antes.resultado.returncode == 0, "a 08 de antes devia ter promovido o retreino"
+    esperado = {alias: antes.estado["aliases"][alias] for alias in ("champion", ANTERIOR)}
+    # a cópia é independente: os artefatos do champion são lidos dela, não da 1ª execução
     fonte = cliente.get_model_version_by_alias(MODELO, "champion").source  # models:/m-<id>
     modelo = cliente.get_logged_model(fonte.removeprefix("models:/"))
-    assert modelo.artifact_location.startswith(portao.pasta.as_uri())
+    assert modelo.artifact_location.startswith(portao.execucao.pasta.as_uri())
+    assert not modelo.artifact_location.startswith(curso_uma_vez.pasta.as_uri())
 
-    resultado = portao.resultado
+    resultado = ultimo.resultado
     assert resultado.returncode == 1, resultado.stdout[-2000:] + resultado.stderr[-2000:]
     assert "Portão de promoção" in resultado.stderr and "reprovado" in resultado.stderr
 
-    depois = {alias: cliente.get_model_version_by_alias(MODELO, alias).version
+    depois = {alias: str(cliente.get_model_version_by_alias(MODELO, alias).version)
               for alias in ("champion", ANTERIOR)}
     assert depois == esperado, "o champion (e o anterior) não podem ter se movido"
+    assert {alias: ultimo.estado["aliases"][alias] for alias in esperado} == esperado
     reprovada = cliente.get_model_version_by_alias(MODELO, "challenger")
     assert int(reprovada.version) > int(esperado["champion"])
     assert reprovada.tags["portao_de_promocao"] == "reprovado"
     assert reprovada.aliases == ["challenger"]
-    assert {v.version for v in cliente.search_model_versions(
-        f"name = '{MODELO}' and tags.status = 'deprecated'")} == depreciadas_antes
+    assert {str(v.version) for v in cliente.search_model_versions(
+        f"name = '{MODELO}' and tags.status = 'deprecated'")} == antes.estado["depreciadas"]
+    assert ultimo.estado["depreciadas"] == antes.estado["depreciadas"]
     # o notebook parou na célula do portão, com os critérios impressos
-    nb = nbs.ler(portao.executados / NB08)
+    nb = nbs.ler(portao.execucao.executados / NB08)
     celula = next(c for c in nb["cells"] if c["cell_type"] == "code"
                   and "criterios = {" in nbs.fonte(c) and "portao_de_promocao" in nbs.fonte(c))
     texto = "".join(s.get("text", "") for s in celula["outputs"] if s["output_type"] == "stream")

@@ -2,14 +2,14 @@
 ordem, e o registro continua consistente (issue 9, item 3), com a chamada da aula funcionando
 depois de cada passo (item 4).
 
-As sequências estão em `tests/notebooks/sequencias.py`; o orquestrador de `tests/conftest.py`
-roda cada uma, aula por aula, numa cópia do store em que o curso já rodou, e confere o registro
-depois de cada aula (`registro_consistente`): o champion é guardado e tem os dois sabores, a
-chamada da aula devolve o objeto nativo do statsmodels, o pedido da aula dá 32 a 37 min, -5 km
-recebe 400, e o alias `anterior` e as depreciações contam a história.
+As ordens e a cadeia que as contém estão em `tests/notebooks/sequencias.py`; o orquestrador de
+`tests/conftest.py` roda a cadeia, aula por aula, numa cópia do store em que o curso já rodou, e
+confere o registro depois de cada aula (`registro_consistente`): o champion é guardado e tem os
+dois sabores, a chamada da aula devolve o objeto nativo do statsmodels, o pedido da aula dá 32 a
+37 min, -5 km recebe 400, e o alias `anterior` e as depreciações contam a história.
 
 O portão de promoção da aula 08 reprova um challenger que não supera o champion: quando o
-champion já é o modelo retreinado (o curso acabou de rodar), a 08 para ali, de propósito, com a
+champion já é o modelo retreinado (a 08 acabou de rodar), a 08 para ali, de propósito, com a
 mensagem do portão, e nada muda no registro.
 """
 
@@ -17,31 +17,52 @@ from __future__ import annotations
 
 import pytest
 
-from .sequencias import SEQUENCIAS
+from .sequencias import CADEIA, CADEIA_NOME, ORDENS, trecho
 
 pytestmark = pytest.mark.lento
 
 PARA_NO_PORTAO = "Portão de promoção: reprovado"
 
 
-@pytest.mark.parametrize("nome", list(SEQUENCIAS))
-def test_registro_consistente_depois_de_cada_aula(execucoes, nome):
-    sequencia = execucoes.sequencias[nome]
+def test_cada_ordem_da_issue_e_um_trecho_da_cadeia():
+    pedidas = {"05 07", "06 06", "08 08", "07 05 06 08", "10 03 04 05", "05 06 07 08 09"}
+    contidas = {" ".join(o) for o in ORDENS.values()}
+    assert all(any(p in c for c in contidas) for p in pedidas), (pedidas, contidas)
+    for nome, ordem in ORDENS.items():
+        assert [CADEIA[i] for i in trecho(nome)] == ordem
+    with pytest.raises(ValueError, match="não é um trecho"):
+        trecho("06-06", ["06", "05", "06"])
+    # A cadeia não tem aula a mais: cada passo é de alguma ordem.
+    assert set().union(*(trecho(nome) for nome in ORDENS)) == set(range(len(CADEIA)))
+
+
+@pytest.fixture(scope="module")
+def cadeia(execucoes):
+    sequencia = execucoes.sequencias[CADEIA_NOME]
     sequencia.resultado()
-    assert [p.notebook for p in sequencia.passos] == SEQUENCIAS[nome], "a sequência não rodou inteira"
-    for passo in sequencia.passos:
-        assert not passo.problemas, f"depois da aula {passo.notebook} em {nome!r}: {passo.problemas}"
+    assert [p.notebook for p in sequencia.passos] == CADEIA, "a cadeia não rodou inteira"
+    return sequencia
+
+
+@pytest.mark.parametrize("nome", list(ORDENS))
+def test_registro_consistente_depois_de_cada_aula(cadeia, nome):
+    for indice in trecho(nome):
+        passo = cadeia.passos[indice]
+        assert not passo.problemas, f"depois do passo {indice} (aula {passo.notebook}) de {nome!r}: {passo.problemas}"
         if passo.resultado.returncode != 0:
             erro = passo.resultado.stderr
             # Só a 08 pode parar, e só no portão (o champion já é o retreinado).
             assert passo.notebook == "08" and PARA_NO_PORTAO in erro, erro[-2000:]
 
 
-def test_so_a_08_logo_depois_do_curso_para_no_portao(execucoes):
-    paradas = {(nome, passo.notebook) for nome in SEQUENCIAS
-               for passo in (execucoes.sequencias[nome].resultado() and execucoes.sequencias[nome].passos)
-               if passo.resultado.returncode != 0}
-    # Depois do curso, o champion é o retreinado: a 08 sozinha (duas vezes) para no portão. Nas
-    # outras sequências, a 05 registra um champion novo (só a distância) antes da 08, e o
-    # retreino é aprovado.
-    assert paradas == {("08-08", "08")}, paradas
+def test_so_a_08_logo_depois_da_08_para_no_portao(cadeia):
+    paradas = [i for i, passo in enumerate(cadeia.passos) if passo.resultado.returncode != 0]
+    # Antes de cada 08 da cadeia, menos a última, a 05 registrou um champion novo (só a
+    # distância), e o retreino é aprovado. A última 08 vem logo depois de outra 08: o champion já
+    # é o retreinado, e ela para no portão.
+    assert paradas == [len(CADEIA) - 1], [(i, cadeia.passos[i].notebook) for i in paradas]
+    aprovadas = [i for i, n in enumerate(CADEIA) if n == "08" and i != len(CADEIA) - 1]
+    for i in aprovadas:
+        antes, depois = cadeia.passos[i - 1].estado, cadeia.passos[i].estado
+        assert depois["aliases"]["champion"] != antes["aliases"]["champion"], f"a 08 do passo {i} não promoveu"
+        assert depois["aliases"]["anterior"] == antes["aliases"]["champion"]
