@@ -68,7 +68,14 @@ $(REQUISITOS): requirements.txt
 	fi; \
 	echo "criando o .venv do zero com $$py ($$("$$py" -c 'import sys; print(sys.version.split()[0])'))"; \
 	rm -rf $(VENV) && "$$py" -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@# O pip compila os .pyc de cada pacote num processo só; o compileall -j 0 os compila depois,
+	@# um processo por núcleo (uns 20 s a menos numa máquina de 2 núcleos). Se os processos em
+	@# paralelo não puderem subir (um chroot sem /dev/shm), compila num processo só; o que já
+	@# compilou não é refeito. Um arquivo que não compila (código de outro Python dentro de um
+	@# pacote) fica sem .pyc, como o pip faria.
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-compile -r requirements.txt
+	@pacotes="$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
+	  $(BIN)/python -m compileall -qq -j 0 "$$pacotes" || $(BIN)/python -m compileall -qq "$$pacotes" || true
 	@# O primeiro import do matplotlib monta o cache de fontes e avisa no stderr: que seja aqui,
 	@# e não dentro de um notebook (o nbval compararia o aviso).
 	$(BIN)/python -c "import matplotlib.pyplot"
