@@ -145,7 +145,9 @@ def normalizar(nb: dict) -> dict:
     executou o notebook o informou (nome, versão do Python, `codemirror_mode`,
     `nbconvert_exporter`...): o JupyterLab grava o `language_info` do kernel nos metadados
     quando o kernel inicia, e marca o notebook como modificado se ele for diferente do guardado.
-    Não toca nas saídas: o nbval as compara.
+
+    Das saídas, só junta os trechos seguidos de um mesmo stream (`juntar_streams`); o texto e a
+    ordem ficam como o kernel os escreveu, e o nbval as compara.
     """
     nb = copy.deepcopy(nb)
     meta = nb.setdefault("metadata", {})
@@ -155,8 +157,32 @@ def normalizar(nb: dict) -> dict:
         cmeta = celula.setdefault("metadata", {})
         for chave in _METADADOS_VOLATEIS_CELULA:
             cmeta.pop(chave, None)
+        if "outputs" in celula:
+            celula["outputs"] = juntar_streams(celula["outputs"])
     nb["nbformat"], nb["nbformat_minor"] = 4, 5
     return nb
+
+
+def juntar_streams(saidas: list) -> list:
+    """Junta cada sequência de saídas `stream` seguidas com o mesmo nome (stdout, stderr) numa só.
+
+    Quantos pedaços um `print` vira depende de quando o kernel esvazia o buffer: duas execuções
+    iguais guardariam o mesmo texto em pedaços diferentes, e o notebook regenerado mudaria sem
+    nada ter mudado. O JupyterLab mostra (e grava, ao salvar) os pedaços seguidos como um só.
+    """
+    juntas: list = []
+    for saida in saidas:
+        anterior = juntas[-1] if juntas else None
+        if (saida.get("output_type") == "stream" and anterior is not None
+                and anterior.get("output_type") == "stream" and anterior.get("name") == saida.get("name")):
+            anterior["text"] = _texto(anterior["text"]) + _texto(saida["text"])
+        else:
+            juntas.append(saida)
+    return juntas
+
+
+def _texto(texto) -> str:
+    return "".join(texto) if isinstance(texto, list) else texto
 
 
 

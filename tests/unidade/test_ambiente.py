@@ -32,3 +32,15 @@ def test_requisitos_do_curso_batem_com_o_instalado():
     for requisito in ambiente.requisitos_do_modelo():
         nome, versao = requisito.split("==")
         assert metadata.version(nome) == versao, requisito
+
+
+def test_cada_pacote_e_fixado_uma_vez_so():
+    """Uma linha por pacote em requirements.txt (a aula 10 conta os pacotes fixados)."""
+    import re
+
+    linhas = (ambiente.raiz_do_repositorio() / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    nomes = [re.split(r"[\[=<>~!; ]", linha.strip(), maxsplit=1)[0].lower().replace("_", "-")
+             for linha in linhas if linha.strip() and not linha.lstrip().startswith(("#", "-"))]
+    repetidos = sorted({nome for nome in nomes if nomes.count(nome) > 1})
+    assert not repetidos, f"fixados mais de uma vez: {repetidos}"
+    assert len(nomes) == len(ambiente.versoes_fixadas())

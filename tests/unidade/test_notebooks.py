@@ -74,6 +74,22 @@ def test_normalizar_tira_o_que_muda_a_cada_execucao():
     assert limpo["nbformat_minor"] == 5 and nb["metadata"]["papermill"]  # o original não muda
 
 
+def test_normalizar_junta_so_os_pedacos_seguidos_do_mesmo_stream():
+    def stream(nome, texto):
+        return {"output_type": "stream", "name": nome, "text": texto}
+
+    imagem = {"output_type": "display_data", "data": {"image/png": "..."}, "metadata": {}}
+    saidas = [stream("stdout", "a\n"), stream("stdout", ["b", "\n"]), stream("stderr", "aviso\n"),
+              stream("stdout", "c"), imagem, stream("stdout", "d\n"), stream("stdout", "e\n")]
+    nb = {"metadata": {}, "cells": [{"cell_type": "code", "metadata": {}, "outputs": saidas},
+                                    {"cell_type": "markdown", "metadata": {}, "source": "x"}]}
+    limpo = nbs.normalizar(nb)
+    assert limpo["cells"][0]["outputs"] == [stream("stdout", "a\nb\n"), stream("stderr", "aviso\n"),
+                                            stream("stdout", "c"), imagem, stream("stdout", "d\ne\n")]
+    assert "outputs" not in limpo["cells"][1]
+    assert len(nb["cells"][0]["outputs"]) == 7  # o original não muda
+
+
 def test_titulo_le_numero_titulo_e_etapa():
     nb = {"cells": [{"cell_type": "markdown",
                      "source": "# 03 · Treinar e rastrear\n\n**Etapa do CRISP-DM:** modelagem\n"}]}
