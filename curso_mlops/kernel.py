@@ -17,7 +17,7 @@ O JupyterLab, o papermill e o nbval do `.venv` passam a usá-lo. Nada acontece n
 Ao sair (fechar o notebook, reiniciar o kernel, fim do papermill), o kernel não passa o coletor de
 lixo, uma última vez, por tudo o que as aulas carregaram (MLflow, pandas, statsmodels, SciPy):
 isso levava ~0,7 s de CPU por kernel, só para devolver memória que o sistema devolve de qualquer
-jeito quando o processo acaba (`_sair_sem_a_ultima_coleta`).
+jeito quando o processo acaba (`processos.sair_sem_a_ultima_coleta`).
 """
 
 from __future__ import annotations
@@ -61,26 +61,14 @@ def _classe_do_kernel():
     return KernelDoCurso
 
 
-def _sair_sem_a_ultima_coleta() -> None:
-    """Registra `gc.freeze` como o ÚLTIMO `atexit` do processo (o primeiro registrado roda por último).
-
-    Todos os outros `atexit` rodam antes, normalmente: o que para um servidor que a aula deixou no
-    ar (curso_mlops.servidor), o que esvazia os logs, o do MLflow, os `weakref.finalize` das pastas
-    temporárias. Depois deles, `gc.freeze()` tira os objetos vivos da coleta final do Python: o
-    processo acaba sem percorrê-los.
-    """
-    import atexit
-    import gc
-
-    atexit.register(gc.freeze)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["instalar"]:
         print(f"kernel do curso instalado em {instalar()}")
         return 0
-    _sair_sem_a_ultima_coleta()
+    from .processos import sair_sem_a_ultima_coleta
+
+    sair_sem_a_ultima_coleta()  # antes de qualquer outro atexit: roda por último
     from ipykernel.kernelapp import IPKernelApp
 
     IPKernelApp.launch_instance(argv=argv, kernel_class=_classe_do_kernel())

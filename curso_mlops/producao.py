@@ -226,6 +226,8 @@ def servir(model_uri: str, porta: int = PORTA_PADRAO, host: str = HOST, trabalha
     """Serve o modelo sob o uvicorn até Ctrl+C ou SIGTERM (bloqueia). Use `main` num terminal."""
     import uvicorn
 
+    # Parar leva décimos de segundo, não mais de um (a pasta do modelo é apagada pelo `with`).
+    processos.sair_sem_a_ultima_coleta()
     fixa, _ = resolver_modelo(model_uri, tracking_uri)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # O uvicorn trata SIGINT e SIGTERM (termina os pedidos em andamento e os workers) e depois

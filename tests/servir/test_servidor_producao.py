@@ -14,7 +14,6 @@ com o mesmo champion guardado:
   e 2 trabalhadores, sem deixar processo nem pasta temporária.
 """
 
-import glob
 import http.client
 import io
 import json
@@ -23,7 +22,6 @@ import re
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -393,22 +391,23 @@ def test_serve_producao_com_a_porta_ocupada(store_do_champion, rodar_script):
     assert f"PORTA_PRODUCAO={porta + 1}" in resultado.stderr and "Traceback" not in resultado.stderr
 
 
-def _pastas_do_modelo():
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "curso-producao-*")))
-
-
 @pytest.mark.parametrize("sinal, trabalhadores", [(signal.SIGINT, 2), (signal.SIGTERM, 1)],
                          ids=["ctrl-c-2-trab", "sigterm-1-trab"])
 def test_serve_producao_para_sem_deixar_processo(store_do_champion, tmp_path, sinal, trabalhadores):
     porta, log = processos.porta_livre(), tmp_path / "servir.log"
-    pastas_antes = _pastas_do_modelo()
+    # Uma pasta temporária só deste servidor: as aulas 09 que rodam ao mesmo tempo (a turma, a 2ª
+    # execução) criam e apagam as cópias delas na pasta temporária comum.
+    temporaria = tmp_path / "tmp"
+    temporaria.mkdir()
     lider = processos.iniciar([sys.executable, "scripts/servir_producao.py", "--porta", str(porta),
                                "--trabalhadores", str(trabalhadores)],
-                              log=log, env=_ambiente(store_do_champion), cwd=CAMINHO)
+                              log=log, env={**_ambiente(store_do_champion), "TMPDIR": str(temporaria)},
+                              cwd=CAMINHO)
     try:
         processos.esperar(lambda: log.read_text().count("Application startup complete.") >= trabalhadores
                           and urllib.request.urlopen(f"http://127.0.0.1:{porta}/ping", timeout=2).status == 200,
                           lider, prazo=120)
+        assert list(temporaria.glob("curso-producao-*")), "a cópia do modelo devia estar no TMPDIR do servidor"
         conexao = http.client.HTTPConnection("127.0.0.1", porta, timeout=30)  # uma conexão reaproveitada
         tempos = []
         for _ in range(10):
@@ -436,4 +435,5 @@ def test_serve_producao_para_sem_deixar_processo(store_do_champion, tmp_path, si
     saida = log.read_text()
     assert "curl http://localhost" in saida and "Servidor parado." in saida and "Traceback" not in saida
     assert not processos.porta_em_uso(porta)
-    assert _pastas_do_modelo() == pastas_antes, "a cópia do modelo ficou na pasta temporária"
+    copias = sorted(p.name for p in temporaria.glob("curso-producao-*"))
+    assert not copias, f"a cópia do modelo ficou na pasta temporária: {copias}"

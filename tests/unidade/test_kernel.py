@@ -1,11 +1,9 @@
 """curso_mlops.kernel: a especificação instalada, o language_info igual em todo Python e a saída
-sem a última coleta de lixo."""
+sem a última coleta de lixo (processos.sair_sem_a_ultima_coleta, testada em test_processos)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from curso_mlops import kernel
 
@@ -32,18 +30,17 @@ def test_language_info_so_troca_a_versao():
         {k: v for k, v in IPythonKernel.language_info.items() if k != "version"}
 
 
-def test_o_congelamento_roda_depois_dos_outros_atexit():
-    """Os `atexit` registrados depois (servidores, logs, MLflow) rodam antes, sem nada congelado;
-    no fim, os objetos vivos saem da coleta final."""
-    codigo = (
-        "import atexit, gc\n"
-        "from curso_mlops import kernel\n"
-        "kernel._sair_sem_a_ultima_coleta()\n"
-        "vistos = []\n"
-        "atexit.register(lambda: vistos.append(gc.get_freeze_count()))\n"
-        "atexit._run_exitfuncs()\n"
-        "print(vistos, gc.get_freeze_count() > 0)\n"
-    )
-    resultado = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, timeout=60)
-    assert resultado.returncode == 0, resultado.stderr
-    assert resultado.stdout.split() == ["[0]", "True"]
+def test_main_registra_a_saida_sem_a_ultima_coleta_antes_do_kernel(monkeypatch):
+    from ipykernel.kernelapp import IPKernelApp
+
+    from curso_mlops import processos
+
+    ordem = []
+    monkeypatch.setattr(processos, "sair_sem_a_ultima_coleta", lambda: ordem.append("congelar no fim"))
+
+    def iniciar(cls, argv, kernel_class):
+        ordem.append(("kernel", argv, kernel_class.__name__))
+
+    monkeypatch.setattr(IPKernelApp, "launch_instance", classmethod(iniciar))
+    assert kernel.main(["-f", "conexao.json"]) == 0
+    assert ordem == ["congelar no fim", ("kernel", ["-f", "conexao.json"], "KernelDoCurso")]

@@ -338,3 +338,20 @@ def test_macos_grupo_pelo_psutil(monkeypatch):
         assert [p.pid for p in processos._membros_do_grupo(processo.pid)] == [processo.pid]
     finally:
         assert processos.parar(processo.pid, prazo=5, processo=processo)
+
+
+def test_sair_sem_a_ultima_coleta_congela_depois_dos_outros_atexit():
+    """Os `atexit` registrados depois (servidores, logs, MLflow) rodam antes, sem nada congelado;
+    no fim, os objetos vivos saem da coleta final."""
+    codigo = (
+        "import atexit, gc\n"
+        "from curso_mlops import processos\n"
+        "processos.sair_sem_a_ultima_coleta()\n"
+        "vistos = []\n"
+        "atexit.register(lambda: vistos.append(gc.get_freeze_count()))\n"
+        "atexit._run_exitfuncs()\n"
+        "print(vistos, gc.get_freeze_count() > 0)\n"
+    )
+    resultado = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, timeout=60)
+    assert resultado.returncode == 0, resultado.stderr
+    assert resultado.stdout.split() == ["[0]", "True"]
