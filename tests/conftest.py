@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -39,6 +40,15 @@ from tests.notebooks.sequencias import SEQUENCIAS
 RAIZ = Path(__file__).resolve().parent.parent
 PRAZO_DO_CURSO = 1800  # segundos para uma execução inteira do curso (o curso leva ~2 min)
 SEQUENCIAS_AO_MESMO_TEMPO = 2  # a máquina tem 2 núcleos
+
+
+def pytest_configure(config):
+    # Um pytest iniciado em segundo plano por um shell sem controle de jobs (`make test &`, um
+    # nohup, um runner de CI) herda o SIGINT ignorado, e os filhos também: o Ctrl+C que os testes
+    # mandam a `make serve` e `make carga` não chegaria. Devolve o SIGINT ao normal antes de
+    # qualquer filho nascer (o exec de um filho traz o padrão de volta; só o "ignorado" passa).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -355,3 +355,12 @@ def test_sair_sem_a_ultima_coleta_congela_depois_dos_outros_atexit():
     resultado = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, timeout=60)
     assert resultado.returncode == 0, resultado.stderr
     assert resultado.stdout.split() == ["[0]", "True"]
+
+
+def test_filhos_dos_testes_recebem_o_ctrl_c():
+    """Os testes de Ctrl+C (make serve, make carga) mandam SIGINT a um filho: ele precisa do
+    tratamento padrão do Python, mesmo quando o pytest nasceu com o SIGINT ignorado (o
+    pytest_configure de tests/conftest.py o devolve)."""
+    codigo = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    resultado = subprocess.run([sys.executable, "-c", codigo], capture_output=True, text=True, timeout=60)
+    assert resultado.stdout.strip() == "True", resultado.stdout + resultado.stderr
