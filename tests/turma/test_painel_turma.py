@@ -28,6 +28,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -196,27 +197,18 @@ def _painel(turma: TurmaDoPainel, rodar_script, html: Path, *args, **ambiente) -
     return Execucao(resultado, html, antes, turma.retrato())
 
 
-def _painel_no_processo(turma: TurmaDoPainel, html: Path, monkeypatch, capsys, **ambiente) -> Execucao:
+def _painel_no_processo(turma: TurmaDoPainel, html: Path, capsys, **ambiente) -> Execucao:
     """O mesmo `main()` do script, neste processo: sem os ~4 s de importar o MLflow de novo.
 
-    As variáveis do ambiente (as da turma mais `ambiente`) valem só dentro do teste; as que o
-    painel põe por conta própria (as tentativas do cliente HTTP) também são desfeitas no fim.
+    Durante a chamada, o ambiente é exatamente o que o script teria num processo próprio
+    (`turma.ambiente`); depois, volta inteiro, com o que o painel pôs nele por conta própria.
     """
     from scripts import painel_turma
 
-    desejado = turma.ambiente(**ambiente)
-    for variavel in [v for v in os.environ if v.startswith("MLFLOW_TRACKING_")]:
-        monkeypatch.delenv(variavel)
-    for variavel in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
-        if variavel in desejado:
-            monkeypatch.setenv(variavel, desejado[variavel])
-    for variavel, valor in (("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2"),
-                            ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1"),
-                            ("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")):   # os de painel.executar
-        monkeypatch.setenv(variavel, os.environ.get(variavel, valor))
     antes = turma.retrato()
     capsys.readouterr()
-    codigo = painel_turma.main(["--html", str(html)])
+    with mock.patch.dict(os.environ, turma.ambiente(**ambiente), clear=True):
+        codigo = painel_turma.main(["--html", str(html)])
     capturado = capsys.readouterr()
     resultado = subprocess.CompletedProcess(["painel_turma.main"], codigo, capturado.out, capturado.err)
     return Execucao(resultado, html, antes, turma.retrato())
@@ -339,8 +331,7 @@ def test_self_checks_com_um_modulo_de_exercicios(turma_do_painel, rodar_script, 
 # -- entrada ruim: uma linha, código diferente de zero, nada escrito ------------------------------------
 @pytest.mark.parametrize("caso", ["sem credenciais", "sem senha", "senha errada", "usuário não admin",
                                   "servidor fora do ar", "endereço com a senha"])
-def test_entrada_ruim_sai_com_uma_linha(caso, turma_do_painel, rodar_script, tmp_path, monkeypatch,
-                                        capsys):
+def test_entrada_ruim_sai_com_uma_linha(caso, turma_do_painel, rodar_script, tmp_path, capsys):
     """A senha errada roda o script num processo próprio, como o instrutor o roda (o código de
     saída e o stderr de verdade); os outros casos chamam o mesmo `main()` neste processo."""
     ambiente = {
@@ -363,7 +354,7 @@ def test_entrada_ruim_sai_com_uma_linha(caso, turma_do_painel, rodar_script, tmp
     if caso == "senha errada":
         execucao = _painel(turma_do_painel, rodar_script, html, **ambiente)
     else:
-        execucao = _painel_no_processo(turma_do_painel, html, monkeypatch, capsys, **ambiente)
+        execucao = _painel_no_processo(turma_do_painel, html, capsys, **ambiente)
     resultado = execucao.resultado
     assert resultado.returncode == 1, (resultado.stdout, resultado.stderr)
     linhas = [linha for linha in resultado.stderr.splitlines() if linha.strip()]
