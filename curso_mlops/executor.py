@@ -3,8 +3,9 @@
 A lógica de `scripts/run_course.py` (o `make run` e o `make notebooks`): a escolha dos
 notebooks, a entrega de cada parâmetro só a quem o declara, o `ALUNO`, a aceitação das células
 marcadas com `raises-exception`, a troca atômica do notebook guardado (`--in-place`), a tabela
-de tempos e o motor do papermill que grava o notebook executado menos vezes (`_registrar_motor`).
-Nada acontece na importação.
+de tempos, o motor do papermill que grava o notebook executado menos vezes (`_registrar_motor`)
+e o kernel da aula seguinte, iniciado (e com os imports feitos) enquanto a aula atual roda
+(`KernelAquecido`). Nada acontece na importação.
 
 Exemplos (na raiz do repositório, com o .venv ativo ou via `make`):
 
@@ -215,7 +216,83 @@ def _registrar_motor() -> str:
     return MOTOR
 
 
-def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int) -> float:
+KERNEL = "python3"
+# O kernel fala com o papermill por TCP em 127.0.0.1, como no JupyterLab; o aviso de "TCP sem
+# criptografia" do ipykernel 7 só polui o terminal. O histórico em memória é o que o nbclient
+# pede quando é ele quem inicia o kernel (um kernel aquecido precisa partir igual).
+ARGUMENTOS_DO_KERNEL = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:"]
+
+
+# As bibliotecas que toda aula importa (o `make bench` mede o piso com elas) e, além delas, o
+# store SQLite do MLflow, que a primeira célula de cada aula abre: o kernel aquecido importa
+# `MODULOS_DE_TODA_AULA` antes de a aula começar.
+BIBLIOTECAS_DAS_AULAS = ("mlflow", "pandas", "statsmodels.formula.api", "matplotlib.pyplot", "scipy.stats")
+MODULOS_DE_TODA_AULA = (*BIBLIOTECAS_DAS_AULAS, "mlflow.store.tracking.sqlalchemy_store")
+
+
+def importar_ao_iniciar(modulos=MODULOS_DE_TODA_AULA) -> list[str]:
+    """Os argumentos do IPython que importam `modulos` ao iniciar o kernel, sem deixar nome algum.
+
+    O `exec_lines` roda antes da primeira célula, fora do histórico (o contador de execuções
+    começa em 1, como sempre), e o `del` tira do namespace o único nome que ele cria: uma aula
+    que esquecesse um `import` falharia igual no papermill, no JupyterLab e no nbval.
+    """
+    linha = ("import importlib as _curso_aquecer; "
+             f"[_curso_aquecer.import_module(m) for m in {tuple(modulos)!r}]; del _curso_aquecer")
+    return ["--IPKernelApp.exec_lines", linha]
+
+
+class KernelAquecido:
+    """O kernel da próxima aula, iniciado enquanto a aula atual ainda roda.
+
+    Cada aula gasta uns 3 s antes da primeira linha que ensina: iniciar o kernel e importar o
+    MLflow, o pandas, o statsmodels, o matplotlib e o store do MLflow; e a aula que roda ocupa
+    um núcleo só. O executor inicia o kernel da aula seguinte logo que uma aula começa, já com
+    esses imports (`importar_ao_iniciar`), e o entrega pronto ao papermill. De resto, é o kernel
+    que o papermill iniciaria: a mesma especificação e os mesmos argumentos, a pasta notebooks/
+    e o mesmo ambiente (o executor não o muda entre as aulas). Os imports não imprimem nada; se
+    um passasse a imprimir, a saída guardada (gerada assim) deixaria de bater com a do nbval,
+    que roda cada notebook num kernel novo, e a CI falharia.
+    Quem o inicia o para (`parar`): no fim da aula, ou sem uso, depois de um erro ou do Ctrl+C.
+    """
+
+    def __init__(self, pasta: Path):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self._run_sync = run_sync
+        self.km = AsyncKernelManager(kernel_name=KERNEL)
+        run_sync(self.km.start_kernel)(extra_arguments=[*ARGUMENTOS_DO_KERNEL, *importar_ao_iniciar()],
+                                       cwd=str(pasta))
+
+    def parar(self) -> None:
+        """Para o kernel como o nbclient para os que ele inicia: com calma, e à força se preciso."""
+        km, self.km = self.km, None
+        if km is None:
+            return
+
+        async def parar():
+            try:
+                if await km.is_alive():
+                    await km.shutdown_kernel(now=False)
+            finally:
+                await km.cleanup_resources()
+
+        self._run_sync(parar)()
+
+    @classmethod
+    def tentar(cls, pasta: Path) -> KernelAquecido | None:
+        """Um kernel aquecido, ou None se ele não subir: o papermill tenta de novo na hora da
+        aula e, se falhar também, o executor diz o erro como o de qualquer aula."""
+        try:
+            return cls(pasta)
+        except Exception:
+            return None
+
+
+def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int,
+                kernel: KernelAquecido | None = None) -> float:
+    """Executa `entrada` em `saida`; com `kernel`, nele (e o para no fim), senão num novo."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -225,12 +302,11 @@ def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int) -> f
     inicio = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(entrada), str(saida), parameters=parametros or None, kernel_name="python3",
+            str(entrada), str(saida), parameters=parametros or None, kernel_name=KERNEL,
             engine_name=motor,
             cwd=str(entrada.parent), progress_bar=True, execution_timeout=timeout,
-            # O kernel fala com o papermill por TCP em 127.0.0.1, como no JupyterLab; o aviso
-            # de "TCP sem criptografia" do ipykernel 7 só polui o terminal.
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=list(ARGUMENTOS_DO_KERNEL),
+            **({"km": kernel.km} if kernel is not None else {}),
         )
     except PapermillExecutionError as erro:
         evalue = " ".join(str(erro.evalue).split())[:300]
@@ -240,6 +316,9 @@ def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int) -> f
     except Exception as erro:  # kernel morreu, tempo esgotado, notebook ilegível...
         mensagem = " ".join(str(erro).split())[:300]
         raise ErroDoExecutor(f"{entrada.name}: {type(erro).__name__}: {mensagem}") from None
+    finally:
+        if kernel is not None:
+            kernel.parar()
     return time.perf_counter() - inicio
 
 
@@ -351,12 +430,16 @@ def main(argv: list[str] | None = None) -> int:
 
     tempos: list[tuple[str, float | None, str]] = []
     codigo = 0
+    kernel = aquecido = None
     try:
         for i, entrada in enumerate(escolhidos, start=1):
             print(f"\n[{i}/{len(escolhidos)}] {entrada.stem}", flush=True)
             executado = args.saida / entrada.name
+            kernel, aquecido = aquecido, None
+            if i < len(escolhidos):
+                aquecido = KernelAquecido.tentar(escolhidos[i].parent)  # o da próxima aula
             try:
-                segundos = executar_um(entrada, executado, parametros[entrada], args.timeout)
+                segundos = executar_um(entrada, executado, parametros[entrada], args.timeout, kernel)
             except ErroDoExecutor as erro:
                 tempos.append((entrada.stem, None, "ERRO"))
                 tempos.extend((p.stem, None, "não executado") for p in escolhidos[i:])
@@ -372,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrompido: nenhum notebook guardado ficou pela metade.", file=sys.stderr)
         codigo = 130
     finally:
+        for sobra in (kernel, aquecido):  # parar() de novo não faz nada
+            if sobra is not None:
+                sobra.parar()
         if store_temporario is not None:
             shutil.rmtree(store_temporario, ignore_errors=True)
     if tempos:

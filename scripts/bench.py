@@ -41,7 +41,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from curso_mlops import carga, cronometro, nomes, processos, store
+from curso_mlops import carga, cronometro, executor, nomes, processos, store
 from curso_mlops import notebooks as nbs
 from curso_mlops import servidor as srv
 from curso_mlops.store import raiz_do_repositorio
@@ -59,7 +59,7 @@ ULTIMA_AULA_NECESSARIA = 6  # a aula 06 deixa o champion guardado
 #   chama) no próprio kernel, e o script falha antes de importar o MLflow; não entra no piso.
 # Se uma aula passar a precisar de mais (ou de menos), mude aqui e explique na aula.
 NECESSARIO_PELO_CURSO = {"partidas_de_servidor": 3, "mlflow_run": 1}
-IMPORTS_DAS_AULAS = "import mlflow, pandas, statsmodels.formula.api, matplotlib.pyplot, scipy.stats"
+IMPORTS_DAS_AULAS = "import " + ", ".join(executor.BIBLIOTECAS_DAS_AULAS)
 
 
 # -- a API do champion -----------------------------------------------------------------------------

@@ -2,15 +2,20 @@
 
 Cada teste roda o script como o usuário o roda, numa pasta de notebooks temporária: a falha
 diz o notebook, a célula e o erro e não estraga o guardado; um parâmetro e o ALUNO chegam só a
-quem os declara; uma célula `raises-exception` não para o curso.
+quem os declara; uma célula `raises-exception` não para o curso; o kernel aquecido da aula
+seguinte é igual a um novo (só com os imports feitos) e não sobra depois de uma falha.
 """
 
 import json
 import os
+import uuid
+from unittest import mock
 
 import nbformat
+import psutil
 import pytest
 
+from curso_mlops import executor
 from curso_mlops import notebooks as nbs
 from tests import apoio
 
@@ -111,3 +116,62 @@ def test_o_executor_nao_injeta_variaveis_nos_kernels(tmp_path, pasta, rodar_scri
     texto = nbs.ler(tmp_path / "saida" / "00_a.ipynb").cells[2].outputs[0].text
     assert "PYTHONDONTWRITEBYTECODE" in variaveis
     assert texto == "".join(f"{v} None\n" for v in variaveis)
+
+
+# O que um notebook de teste imprime sobre o próprio kernel: a pasta, o contador de execuções,
+# os nomes do namespace (sem os do IPython) e se os módulos de toda aula já estavam importados.
+RETRATO_DO_KERNEL = (
+    "import os, sys\n"
+    "print('pasta:', os.getcwd())\n"
+    "print('execução:', get_ipython().execution_count)\n"
+    "print('nomes:', sorted(n for n in globals() if not n.startswith('_') and n not in\n"
+    "      {'In', 'Out', 'exit', 'quit', 'get_ipython', 'open', 'os', 'sys'}))\n"
+    f"print('importados:', [m in sys.modules for m in {executor.MODULOS_DE_TODA_AULA!r}])")
+
+
+def _retrato(caminho):
+    return nbs.ler(caminho).cells[2].outputs[0].text.splitlines()
+
+
+def test_o_kernel_aquecido_e_igual_a_um_novo_com_os_imports_feitos(tmp_path, pasta, rodar_script):
+    """A 1ª aula roda num kernel que o papermill inicia; a 2ª, no que o executor aqueceu durante
+    a 1ª: a mesma pasta, o contador em 1 e o mesmo namespace, só que com os imports já feitos."""
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["A = 1", RETRATO_DO_KERNEL])
+    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["A = 1", RETRATO_DO_KERNEL])
+    resultado = _executar(rodar_script, pasta, tmp_path / "saida")
+    assert resultado.returncode == 0, resultado.stderr
+    assert "Warning" not in resultado.stderr, resultado.stderr
+    novo, aquecido = (_retrato(tmp_path / "saida" / n) for n in ("00_a.ipynb", "01_b.ipynb"))
+    assert novo[:3] == aquecido[:3]
+    assert novo[0] == f"pasta: {pasta}" and novo[2] == "nomes: ['A']"
+    contagens = [[c.execution_count for c in nbs.ler(tmp_path / "saida" / n).cells if c.cell_type == "code"]
+                 for n in ("00_a.ipynb", "01_b.ipynb")]
+    assert contagens == [[1, 2], [1, 2]]
+    todos = len(executor.MODULOS_DE_TODA_AULA)
+    assert novo[3] == f"importados: {[False] * todos}"
+    assert aquecido[3] == f"importados: {[True] * todos}"
+
+
+def test_falha_para_o_kernel_ja_aquecido_da_aula_seguinte(tmp_path, pasta, capsys):
+    """A 1ª aula falha logo: o executor para o kernel da 2ª, já iniciado, antes de sair.
+
+    O executor roda aqui no processo do teste (`executor.main`): um kernel esquecido seguiria vivo
+    depois do `main` (num processo à parte, ele só sairia sozinho quando o pai morresse).
+    """
+    apoio.notebook_de_teste(pasta, "00_ruim.ipynb", ["X = 1", "raise ValueError('de propósito')"])
+    apoio.notebook_de_teste(pasta, "01_nunca.ipynb", ["Y = 1", "print(Y)"])
+    marca = uuid.uuid4().hex
+    with mock.patch.dict(os.environ, {"MARCA_DO_TESTE": marca}):
+        codigo = executor.main(["--pasta-notebooks", str(pasta), "--saida", str(tmp_path / "saida"), "--fresh"])
+    saida = capsys.readouterr()
+    assert codigo == 1 and "00_ruim.ipynb" in saida.err and "não executado" in saida.out
+
+    def do_teste(processo):
+        try:
+            return processo.environ().get("MARCA_DO_TESTE") == marca and processo.is_running()
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            return False
+
+    sobras = [p.cmdline() for p in psutil.Process().children(recursive=True) if do_teste(p)]
+    assert not sobras, sobras
+    assert not (tmp_path / "saida" / "01_nunca.ipynb").exists()

@@ -195,3 +195,23 @@ def test_o_motor_do_curso_grava_o_executado_ate_onde_o_kernel_morreu(tmp_path, m
         _executar_sem_kernel(motor, load_notebook_node(str(caminho)), saida, monkeypatch, falhar_na=2)
     situacoes = [c.metadata.papermill["status"] for c in nbs.ler(saida).cells]
     assert situacoes[:2] == ["completed", "completed"] and situacoes[2] == "running"
+
+
+def test_importar_ao_iniciar_importa_e_nao_deixa_nome():
+    """O argumento do kernel aquecido é um `exec_lines` que o ipykernel lê como uma linha só;
+    rodada num namespace vazio, ela importa os módulos e não deixa nome nenhum."""
+    import sys
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    aplicacao = IPKernelApp()  # só lê a linha de comando, como o kernel ao iniciar
+    aplicacao.parse_command_line(executor.importar_ao_iniciar(("json", "colorsys")))
+    (linha,) = aplicacao.exec_lines
+    sys.modules.pop("colorsys", None)
+    namespace: dict = {}
+    exec(linha, namespace)
+    assert set(namespace) == {"__builtins__"}
+    assert "colorsys" in sys.modules
+    # O padrão: as bibliotecas das aulas (o piso do bench) e o store SQLite que toda aula abre.
+    assert executor.MODULOS_DE_TODA_AULA[:-1] == executor.BIBLIOTECAS_DAS_AULAS
+    assert "mlflow.store.tracking.sqlalchemy_store" in executor.MODULOS_DE_TODA_AULA
