@@ -19,9 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from curso_mlops import capturas, navegador  # noqa: E402
+from curso_mlops import capturas, navegador
 
 
 def main(argv: list[str] | None = None) -> int:

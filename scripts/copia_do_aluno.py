@@ -12,10 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-RAIZ = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(RAIZ))
+from curso_mlops import copia_do_aluno
 
-from curso_mlops import copia_do_aluno  # noqa: E402
+RAIZ = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:

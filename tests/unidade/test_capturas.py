@@ -200,11 +200,8 @@ def test_sem_playwright_a_mensagem_diz_o_que_instalar(monkeypatch):
 @pytest.mark.parametrize("falta", ["chromium", "playwright"])
 def test_o_script_sem_navegador_diz_numa_linha_o_que_instalar_e_nao_toca_nas_imagens(
         falta, tmp_path, monkeypatch, capsys):
-    sys.path.insert(0, str(RAIZ / "scripts"))
-    try:
-        import capturas as script
-    finally:
-        sys.path.pop(0)
+    from scripts import capturas as script
+
     if falta == "chromium":
         monkeypatch.setattr(navegador, "localizar_chromium", lambda *a, **k: None)
     else:

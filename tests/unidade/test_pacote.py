@@ -63,3 +63,19 @@ def test_o_indice_do_pacote_lista_cada_modulo():
     for modulo in MODULOS:
         nome = modulo.removeprefix("curso_mlops.")
         assert f"\n    {nome} " in curso_mlops.__doc__, f"{nome} não está no índice do pacote"
+
+
+def test_nenhum_script_mexe_no_sys_path():
+    """Os scripts são portas de entrada: importam o `curso_mlops` instalado no .venv (`pip
+    install -e .`), e os testes os importam como `from scripts import ...`, sem truques."""
+    import ast
+    from pathlib import Path
+
+    pasta = Path(__file__).resolve().parents[2] / "scripts"
+    scripts = sorted(pasta.glob("*.py"))
+    assert len(scripts) > 5
+    mexem = [p.name for p in scripts
+             if any(isinstance(no, ast.Attribute) and no.attr == "path"
+                    and isinstance(no.value, ast.Name) and no.value.id == "sys"
+                    for no in ast.walk(ast.parse(p.read_text(encoding="utf-8"))))]
+    assert mexem == []
