@@ -29,6 +29,7 @@ experimentos e modelos (tempo-entrega-ana, tempo_entrega_ana). Vazio, valem os n
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import functools
 import os
@@ -260,6 +261,9 @@ class KernelAquecido:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
+        if sys.platform.startswith("win"):
+            # O laço de eventos que o papermill escolhe no Windows antes de iniciar um kernel.
+            asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
         self._run_sync = run_sync
         self.km = AsyncKernelManager(kernel_name=KERNEL)
         run_sync(self.km.start_kernel)(extra_arguments=[*ARGUMENTOS_DO_KERNEL, *importar_ao_iniciar()],
@@ -272,6 +276,13 @@ class KernelAquecido:
             return
 
         async def parar():
+            # Um Ctrl+C no meio de uma célula deixa tarefas do nbclient pendentes neste laço (a
+            # espera da resposta da célula): elas são canceladas e recolhidas antes de o kernel
+            # parar, em vez de acordarem com o kernel morto e imprimirem um traceback a mais.
+            pendentes = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for tarefa in pendentes:
+                tarefa.cancel()
+            await asyncio.gather(*pendentes, return_exceptions=True)
             try:
                 if await km.is_alive():
                     await km.shutdown_kernel(now=False)

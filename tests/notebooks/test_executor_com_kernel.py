@@ -8,6 +8,10 @@ seguinte é igual a um novo (só com os imports feitos) e não sobra depois de u
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from unittest import mock
 
@@ -175,3 +179,37 @@ def test_falha_para_o_kernel_ja_aquecido_da_aula_seguinte(tmp_path, pasta, capsy
     sobras = [p.cmdline() for p in psutil.Process().children(recursive=True) if do_teste(p)]
     assert not sobras, sobras
     assert not (tmp_path / "saida" / "01_nunca.ipynb").exists()
+
+
+def test_ctrl_c_no_meio_de_uma_aula_para_os_dois_kernels_sem_traceback_a_mais(tmp_path, pasta, raiz):
+    """Ctrl+C durante a 2ª aula, que roda num kernel aquecido (e a 3ª já tem o seu): o executor
+    diz que parou, sai com 130, não deixa o guardado pela metade, para os dois kernels e não
+    imprime as tarefas do nbclient que a célula interrompida deixou no laço de eventos."""
+    apoio.notebook_de_teste(pasta, "00_antes.ipynb", ["X = 1", "print(X)"])
+    lenta = apoio.notebook_de_teste(pasta, "01_lenta.ipynb",
+                                    ["X = 1", "print('começou', flush=True)\nimport time\ntime.sleep(120)"])
+    apoio.notebook_de_teste(pasta, "02_depois.ipynb", ["Y = 1", "print(Y)"])
+    original = lenta.read_bytes()
+    processo = subprocess.Popen(
+        [sys.executable, "scripts/run_course.py", "--pasta-notebooks", str(pasta), "--saida",
+         str(tmp_path / "saida"), "--fresh", "--in-place"],
+        cwd=raiz, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        executado = tmp_path / "saida" / "01_lenta.ipynb"
+        limite = time.monotonic() + 60
+        while time.monotonic() < limite and "começou" not in (executado.read_text() if executado.exists() else ""):
+            time.sleep(0.2)  # o motor grava o executado no começo e a cada 10 s
+        filhos = [p for p in psutil.Process(processo.pid).children() if "curso_mlops.kernel" in " ".join(p.cmdline())]
+        assert len(filhos) == 2, "os kernels da 2ª aula e da 3ª (aquecido) deviam estar de pé"
+        processo.send_signal(signal.SIGINT)
+        saida, erro = processo.communicate(timeout=60)
+    finally:
+        if processo.poll() is None:
+            processo.kill()
+            processo.communicate()
+    assert processo.returncode == 130, erro
+    assert "interrompido: nenhum notebook guardado ficou pela metade." in erro
+    assert "never retrieved" not in erro and "DeadKernelError" not in erro, erro
+    assert lenta.read_bytes() == original
+    psutil.wait_procs(filhos, timeout=10)
+    assert not [p for p in filhos if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
