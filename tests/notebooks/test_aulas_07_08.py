@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from curso_mlops import notebooks as nbs
 
-from .sequencias import CADEIA, CADEIA_NOME, trecho
+from .sequencias import CADEIAS, trecho
 
 pytestmark = pytest.mark.lento
 
@@ -189,10 +189,12 @@ def test_logs_de_inferencia_por_semana_com_a_versao_do_champion(cliente, monitor
 
 @pytest.fixture(scope="module")
 def portao(execucoes):
-    """A cadeia fora de ordem, que termina com a aula 08 duas vezes (o trecho "08-08")."""
-    cadeia = execucoes.sequencias[CADEIA_NOME]
+    """A cadeia fora de ordem que termina com a aula 08 duas vezes (o trecho "08-08")."""
+    nome, indices = trecho("08-08")
+    cadeia = execucoes.sequencias[nome]
     cadeia.resultado()
-    assert list(trecho("08-08")) == [len(CADEIA) - 2, len(CADEIA) - 1], "o 08-08 não está no fim da cadeia"
+    tamanho = len(CADEIAS[nome])
+    assert list(indices) == [tamanho - 2, tamanho - 1], "o 08-08 não está no fim da cadeia"
     return cadeia
 
 
