@@ -72,10 +72,12 @@ $(REQUISITOS): requirements.txt
 	@# um processo por núcleo (uns 20 s a menos numa máquina de 2 núcleos). Se os processos em
 	@# paralelo não puderem subir (um chroot sem /dev/shm), compila num processo só; o que já
 	@# compilou não é refeito. Um arquivo que não compila (código de outro Python dentro de um
-	@# pacote) fica sem .pyc, como o pip faria.
+	@# pacote) fica sem .pyc, como o pip faria. As pastas tests/ dos pacotes (um quarto dos
+	@# arquivos: pandas, scipy, statsmodels...) ficam de fora: nada do curso as importa.
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-compile -r requirements.txt
 	@pacotes="$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
-	  $(BIN)/python -m compileall -qq -j 0 "$$pacotes" || $(BIN)/python -m compileall -qq "$$pacotes" || true
+	  $(BIN)/python -m compileall -qq -j 0 -x '/tests/' "$$pacotes" || \
+	  $(BIN)/python -m compileall -qq -x '/tests/' "$$pacotes" || true
 	@# O primeiro import do matplotlib monta o cache de fontes e avisa no stderr: que seja aqui,
 	@# e não dentro de um notebook (o nbval compararia o aviso).
 	$(BIN)/python -c "import matplotlib.pyplot"
@@ -95,17 +97,19 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 
-# Lint primeiro (segundos), depois todos os testes (o nbval dos notebooks e tests/).
+# Lint primeiro (segundos), depois todos os testes (o nbval dos notebooks e tests/), em paralelo
+# (pytest-xdist, um processo por núcleo; PROCESSOS_DE_TESTE=0: um processo só). --dist loadgroup:
+# o nbval e tudo o que usa as execuções compartilhadas do curso ou a turma vão juntos para um
+# processo (o grupo `curso`, conftest.py da raiz); o resto vai por arquivo, para quem estiver livre.
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PROCESSOS_DE_TESTE) --dist loadgroup
 
 # O ciclo de edição: nenhum notebook, nenhum servidor, sem o nbval (addopts sem --nbval), em
 # paralelo. Cada processo do xdist é uma sessão do pytest: as fixtures de sessão, o store
 # temporário (conftest.py) e as pastas temporárias são dele. --dist loadfile: os testes de um
 # arquivo vão para o mesmo processo, e uma fixture de módulo cara (o champion registrado, o
-# subprocesso que importa o pacote inteiro) roda uma vez só. O `make test` fica serial: o
-# nbval e as execuções do curso compartilhadas (tests/conftest.py) são de uma sessão só.
+# subprocesso que importa o pacote inteiro) roda uma vez só.
 test-rapido: $(STAMP)
 	$(BIN)/python -m pytest tests -p no:nbval -o addopts=-ra -m "not ($(MARCADORES_LENTOS))" \
 	  -n $(PROCESSOS_DE_TESTE) --dist loadfile

@@ -13,6 +13,11 @@ kernel (curso_mlops.aula).
 O nbval de notebooks/ é coletado primeiro (testpaths) e é a 1ª execução do curso: os hooks
 abaixo anotam se ela foi até o fim, para `tests/conftest.py` reaproveitar o store que ela
 deixou em vez de executar o curso de novo.
+
+Com o pytest-xdist (`make test`, `--dist loadgroup`), cada item recebe um grupo
+(tests/grupos_do_xdist.py): o nbval e tudo o que usa as execuções compartilhadas ou a turma
+ficam juntos no grupo `curso`, que roda inteiro num processo só; o resto vai por arquivo, e os
+testes de uma fixture de sessão cara usada em vários arquivos vão juntos.
 """
 
 import atexit
@@ -26,6 +31,8 @@ from pathlib import Path
 import pytest
 
 from curso_mlops import notebooks as nbs
+from tests import apoio
+from tests import grupos_do_xdist as grupos
 
 RAIZ = Path(__file__).resolve().parent
 PASTA_NOTEBOOKS = RAIZ / "notebooks"
@@ -69,6 +76,13 @@ def _sem_a_pasta_do_venv(path: str) -> str:
 def pytest_configure(config):
     pasta = Path(tempfile.mkdtemp(prefix="curso-testes-"))
     config._primeira_execucao = PrimeiraExecucao(pasta)
+    config._ao_comecar_o_curso = []
+    config._marca_da_sessao = apoio.marcar_a_sessao(config)
+    if config.getoption("dist", None) == "loadgroup" and config.getoption("numprocesses", None) \
+            and not grupos.trabalhador(config):
+        config._pasta_dos_grupos = grupos.criar_pasta()
+    if grupos.trabalhador(config):
+        grupos.um_ctrl_c_so()
     os.environ["MLFLOW_TRACKING_URI"] = config._primeira_execucao.uri
     for variavel in VARIAVEIS_REMOVIDAS:
         os.environ.pop(variavel, None)
@@ -79,6 +93,14 @@ def pytest_unconfigure(config):
     primeira = getattr(config, "_primeira_execucao", None)
     if primeira is not None:
         shutil.rmtree(primeira.pasta_store, ignore_errors=True)
+    if getattr(config, "_pasta_dos_grupos", None) is not None:
+        shutil.rmtree(config._pasta_dos_grupos, ignore_errors=True)
+    marca = getattr(config, "_marca_da_sessao", None)
+    if marca is not None:
+        sobras = apoio.parar_o_que_sobrou(marca)
+        if sobras:
+            print(f"\nparados no fim da sessão, porque sobraram: os grupos de processos {sobras}",
+                  file=sys.stderr)
     # Ao sair, o Python ainda percorre todos os objetos vivos (perto de um milhão depois da
     # sessão) atrás de ciclos, mais de uma vez: segundos em cada processo (e em cada processo do
     # xdist). Congelados, eles ficam fora dessa varredura; a memória volta ao sistema do mesmo
@@ -101,6 +123,37 @@ def pytest_collection_modifyitems(config, items):
         if nome is not None:
             item.add_marker(pytest.mark.lento)
             primeira.coletadas[nome] = primeira.coletadas.get(nome, 0) + 1
+        item._grupo_do_xdist = grupos.grupo_do_xdist(item.nodeid, getattr(item, "fixturenames", ()),
+                                                     notebook_do_curso=nome is not None)
+    pasta = getattr(config, "workerinput", {}).get(grupos.CHAVE)
+    if pasta:
+        grupos.gravar(pasta, config.workerinput["workerid"],
+                      {item.nodeid: item._grupo_do_xdist for item in items})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """O processo principal do xdist diz a cada trabalhador onde gravar os grupos."""
+    pasta = getattr(node.config, "_pasta_dos_grupos", None)
+    if pasta is not None:
+        node.workerinput[grupos.CHAVE] = str(pasta)
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    pasta = getattr(config, "_pasta_dos_grupos", None)
+    return grupos.escalonador(config, log, pasta) if pasta is not None else None
+
+
+def pytest_runtest_setup(item):
+    """O primeiro item do grupo `curso` neste processo chama o que pediu para começar com ele
+    (tests/grupos_do_xdist.py, `ao_comecar_o_curso`): com o xdist, só o processo que roda o grupo."""
+    config = item.config
+    if not grupos.eh_do_curso(item) or not config._ao_comecar_o_curso:
+        return
+    funcoes, config._ao_comecar_o_curso = config._ao_comecar_o_curso, []
+    for funcao in funcoes:
+        funcao()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -84,3 +84,55 @@ def copiar_banco_vazio(tmp_path_factory, destino: Path) -> str:
     destino.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(banco_vazio(tmp_path_factory), destino)
     return f"sqlite:///{destino.as_posix()}"
+
+
+# Cada sessão do pytest (e cada trabalhador do xdist, com o sufixo /gw0, /gw1...) marca o próprio
+# ambiente com esta variável, e tudo o que ela sobe (kernels, executores, servidores, PostgreSQL)
+# a herda: no fim, o que ainda a tiver é sobra da sessão (`parar_o_que_sobrou`).
+MARCA_DA_SESSAO = "CURSO_SESSAO_DE_TESTES"
+
+
+def marcar_a_sessao(config) -> str:
+    """Marca o ambiente deste processo (antes de qualquer filho) e devolve a marca."""
+    import uuid
+
+    trabalhador = getattr(config, "workerinput", {}).get("workerid")
+    herdada = os.environ.get(MARCA_DA_SESSAO)
+    marca = f"{herdada}/{trabalhador}" if trabalhador and herdada else uuid.uuid4().hex
+    os.environ[MARCA_DA_SESSAO] = marca
+    return marca
+
+
+def parar_o_que_sobrou(marca: str) -> list[int]:
+    """Para os grupos de processos (fora o deste processo) que têm a `marca` da sessão, ou a de um
+    trabalhador dela, e devolve os PIDs que os lideravam. Só POSIX (no Windows, não faz nada).
+
+    Um Ctrl+C no meio de uma aula pode deixar um servidor para trás: o nbval para cada kernel à
+    força (`shutdown_kernel(now=True)`), e um kernel morto assim não roda o `atexit` que pararia o
+    `mlflow models serve` da aula 06; com o xdist, o execnet encerra o trabalhador 15 s depois do
+    Ctrl+C, mesmo no meio da limpeza (a turma, o PostgreSQL). O processo principal varre, no fim,
+    também o que os trabalhadores dele deixaram.
+    """
+    if not hasattr(os, "getpgid"):
+        return []
+    import psutil
+
+    from curso_mlops import processos
+
+    meu_grupo = os.getpgid(0)
+    grupos = set()
+    for processo in psutil.process_iter():
+        try:
+            if processo.pid == os.getpid():
+                continue
+            achada = processo.environ().get(MARCA_DA_SESSAO, "")
+            if achada != marca and not achada.startswith(marca + "/"):
+                continue
+            grupo = os.getpgid(processo.pid)
+        except (psutil.Error, OSError):
+            continue
+        if grupo != meu_grupo:
+            grupos.add(grupo)
+    for grupo in sorted(grupos):
+        processos.parar(grupo, prazo=10.0)
+    return sorted(grupos)

@@ -12,8 +12,9 @@ O curso roda inteiro no máximo três vezes numa sessão (`make test`):
 3. **A turma** (tests/turma/test_turma_servidor.py): dois alunos num servidor PostgreSQL com
    senha.
 
-As aulas fora de ordem (a cadeia de `tests/notebooks/sequencias.py`) rodam numa CÓPIA do store da
-1ª execução, ao mesmo tempo que a 2ª execução: a cópia é feita antes de a 2ª começar.
+As aulas fora de ordem (as duas cadeias de `tests/notebooks/sequencias.py`) rodam cada uma numa
+CÓPIA do store da 1ª execução, ao mesmo tempo que a 2ª execução: as cópias são feitas antes de a
+2ª começar.
 
 Nenhum teste escreve no repositório nem em build/: cada execução grava em pastas temporárias.
 """
@@ -35,6 +36,7 @@ from pathlib import Path
 import pytest
 
 from curso_mlops import notebooks as nbs
+from tests import grupos_do_xdist as grupos
 from tests.notebooks.sequencias import SEQUENCIAS
 
 RAIZ = Path(__file__).resolve().parent.parent
@@ -173,6 +175,7 @@ class Execucoes:
         self._fundo = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segunda-execucao")
         self.sequencias: dict[str, Sequencia] = {}
         self.contagem = {"curso inteiro": 0, "aulas fora de ordem": 0}
+        self._fechando = False
         for nome, notebooks in (sequencias or {}).items():
             self.registrar(nome, notebooks)
 
@@ -280,6 +283,8 @@ class Execucoes:
         # Uma chamada do executor por aula: ele ordena e deduplica a lista que recebe, e a
         # sequência é justamente a ordem dada (07 antes de 05; 06 duas vezes).
         for notebook in sequencia.notebooks:
+            if self._fechando:
+                break  # a sessão acabou (um Ctrl+C): a próxima aula nem começa
             resultado = executar_curso(execucao.uri, execucao.executados, [notebook])
             self.contagem["aulas fora de ordem"] += 1
             sequencia.passos.append(Passo(notebook, resultado, problemas_do_registro(execucao.uri),
@@ -289,6 +294,7 @@ class Execucoes:
         return execucao
 
     def fechar(self) -> None:
+        self._fechando = True
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._fundo.shutdown(wait=True, cancel_futures=True)
 
@@ -341,12 +347,15 @@ def _store_do_processo_intacto(request):
 @pytest.fixture(autouse=True)
 def _adiantar_a_segunda_execucao(request):
     """Se algum teste desta sessão precisa da 2ª execução, ela começa (em segundo plano) no
-    primeiro teste de tests/, e não só quando o primeiro teste que a usa chegar.
+    primeiro teste de tests/, e não só quando o primeiro teste que a usa chegar. Com o xdist,
+    no primeiro teste do grupo `curso` (tests/grupos_do_xdist.py), no processo que rodou o nbval.
 
     Lê `session.items` já filtrado (-m, -k): testes desmarcados não disparam nada.
     """
     config = request.config
     if getattr(config, "_segunda_adiantada", False):
+        return
+    if grupos.trabalhador(config) and not grupos.eh_do_curso(request.node):
         return
     config._segunda_adiantada = True
     if any("curso_executado" in getattr(item, "fixturenames", ()) for item in request.session.items):
@@ -375,11 +384,7 @@ def curso_executado(execucoes) -> Execucao:
     return execucao
 
 
-def pytest_terminal_summary(terminalreporter, config):
-    """Quantas vezes o curso rodou nesta sessão, e de onde veio cada execução compartilhada."""
-    orquestrador = getattr(config, "_execucoes", None)
-    if orquestrador is None:
-        return
+def _linhas_do_resumo(orquestrador: Execucoes) -> list[str]:
     linhas = []
     if orquestrador._primeira is not None:
         linhas.append(f"1ª execução: {orquestrador._primeira.origem}")
@@ -388,6 +393,33 @@ def pytest_terminal_summary(terminalreporter, config):
     linhas.append("execuções do curso inteiro pelo executor (além do nbval e da turma): "
                   f"{orquestrador.contagem['curso inteiro']}; aulas fora de ordem (numa cópia): "
                   f"{orquestrador.contagem['aulas fora de ordem']}")
+    return linhas
+
+
+CHAVE_DO_RESUMO = "execucoes_compartilhadas"
+
+
+def pytest_sessionfinish(session):
+    """Num trabalhador do xdist, o resumo vai para o processo principal, que o imprime."""
+    orquestrador = getattr(session.config, "_execucoes", None)
+    if orquestrador is not None and grupos.trabalhador(session.config):
+        session.config.workeroutput[CHAVE_DO_RESUMO] = _linhas_do_resumo(orquestrador)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    linhas = getattr(node, "workeroutput", {}).get(CHAVE_DO_RESUMO)
+    if linhas:
+        node.config._resumo_das_execucoes = linhas
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Quantas vezes o curso rodou nesta sessão, e de onde veio cada execução compartilhada."""
+    orquestrador = getattr(config, "_execucoes", None)
+    linhas = (_linhas_do_resumo(orquestrador) if orquestrador is not None
+              else getattr(config, "_resumo_das_execucoes", None))
+    if not linhas:
+        return
     terminalreporter.write_sep("-", "execuções compartilhadas do curso")
     for linha in linhas:
         terminalreporter.write_line(linha)

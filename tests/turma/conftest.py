@@ -1,9 +1,9 @@
 """A turma da sessão (tests/turma/turma_compartilhada.py) e as fixtures que a entregam.
 
-A turma começa em segundo plano logo depois da coleta, se algum teste escolhido a pede (pelas
-fixtures de `FIXTURES_DA_TURMA`): assim ela roda junto com o nbval dos notebooks, e não depois
-dele. Com `--collect-only`, ou sem nenhum teste da turma escolhido (`-m "not turma"`, `-k`),
-nada sobe.
+A turma começa em segundo plano com o primeiro item do grupo `curso` (o 1º do nbval, se ele
+roda), se algum teste escolhido a pede (pelas fixtures de `FIXTURES_DA_TURMA`): assim ela roda
+junto com o nbval dos notebooks, e não depois dele; com o xdist, só no processo do grupo. Com
+`--collect-only`, ou sem nenhum teste da turma escolhido (`-m "not turma"`, `-k`), nada sobe.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests import apoio
+from tests import grupos_do_xdist as grupos
 from tests.turma import turma_compartilhada as tc
 
 
@@ -26,7 +27,7 @@ def pytest_collection_finish(session):
             or getattr(config.option, "setupplan", False):
         return
     if any(tc.FIXTURES_DA_TURMA & set(getattr(item, "fixturenames", ())) for item in session.items):
-        _orquestrador(config).iniciar()
+        grupos.ao_comecar_o_curso(config, lambda: _orquestrador(config).iniciar())
 
 
 def pytest_unconfigure(config):

@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 from curso_mlops import processos
+from tests import apoio
 
 HOST = "127.0.0.1"
 BANCO = "mlflow"
@@ -108,8 +109,12 @@ class PostgresTemporario:
                                  f"{(resultado.stdout + resultado.stderr)[-2000:]}")
 
     def _ambiente(self) -> dict[str, str]:
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "LANG": "C",
-                "HOME": str(self.pasta)}
+        ambiente = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "LANG": "C",
+                    "HOME": str(self.pasta)}
+        # A marca da sessão de testes (tests/apoio.py): um PostgreSQL que sobrar é achado no fim.
+        if apoio.MARCA_DA_SESSAO in os.environ:
+            ambiente[apoio.MARCA_DA_SESSAO] = os.environ[apoio.MARCA_DA_SESSAO]
+        return ambiente
 
     def iniciar(self) -> "PostgresTemporario":
         # Em /tmp (e não na pasta temporária do pytest, fechada para outros usuários).
