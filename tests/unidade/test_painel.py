@@ -21,6 +21,11 @@ from curso_mlops import aula, nomes, painel
 FUSO = timezone(timedelta(hours=-3))
 AGORA = datetime(2026, 12, 2, 14, 3, tzinfo=FUSO)
 ENDERECO = "http://127.0.0.1:5000"
+# As runs sem hora dada começam e terminam antes de AGORA, e não na hora do relógio: o "há quanto
+# tempo" do painel não pode depender do dia em que o teste roda (depois de AGORA, o relógio
+# daria um instante no futuro do painel).
+INICIO_PADRAO = int((AGORA - timedelta(minutes=5)).timestamp() * 1000)
+FIM_PADRAO = int((AGORA - timedelta(minutes=4)).timestamp() * 1000)
 
 
 def _nomes(aluno):
@@ -35,7 +40,7 @@ def _como_o_instrutor(cliente, aluno):
     return ids
 
 
-def _run(cliente, experimento_id, status="FINISHED", inicio=None, fim=None, **tags):
+def _run(cliente, experimento_id, status="FINISHED", inicio=INICIO_PADRAO, fim=FIM_PADRAO, **tags):
     run = cliente.create_run(experimento_id, tags=tags, start_time=inicio)
     if status != "RUNNING":
         cliente.set_terminated(run.info.run_id, status=status, end_time=fim)
@@ -258,7 +263,7 @@ def test_terminal_tem_uma_linha_por_aluno_e_a_legenda(cliente):
     assert cabecalho.split()[:12] == ["aluno", *painel.AULAS]
     ana = next(linha for linha in linhas if linha.startswith("ana "))
     assert ana.split()[1:12] == ["✓", "—", "✓", "✓", "·", "·", "—", "·", "·", "—", "·"]
-    assert " 3/8 " in ana and "indisponíveis" in ana and "(há " in ana
+    assert " 3/8 " in ana and "indisponíveis" in ana and "hoje 13:59 (há 4 min)" in ana
     bia = next(linha for linha in linhas if linha.startswith("bia "))
     assert bia.split()[1:12] == ["✓", "—", "·", "·", "·", "·", "—", "·", "·", "—", "·"]
     assert "nenhuma run ainda" in bia
