@@ -76,13 +76,14 @@ $(REQUISITOS): requirements.txt
 	@# quando o uv não serve: INSTALADOR=pip, um índice próprio na configuração do pip
 	@# (index-url: o uv não lê o pip.conf e iria ao PyPI), ou o uv falhou (sem rede até o PyPI,
 	@# nenhuma roda do uv para esta máquina); o pip completa o que o uv deixou pela metade.
+	@# --no-cache: o uv não deixa um cache dos pacotes descompactados (~1 GB) na pasta pessoal.
 	@if [ "$(INSTALADOR)" = uv ] && [ -z "$${PIP_INDEX_URL:-}" ] && \
 	    ! $(BIN)/python -m pip config get global.index-url >/dev/null 2>&1; then \
 	  if $(BIN)/python -m pip install --disable-pip-version-check -q uv==$(UV_VERSAO) && \
-	     $(BIN)/python -m uv pip install -q --python $(BIN)/python --link-mode copy -r requirements.txt; then \
+	     $(BIN)/python -m uv pip install -q --python $(BIN)/python --link-mode copy --no-cache -r requirements.txt; then \
 	    exit 0; \
 	  fi; \
-	  echo "aviso: o uv não instalou os requisitos; instalando com o pip (uns minutos)" >&2; \
+	  echo "aviso: o uv não instalou os requisitos; instalando com o pip, que demora mais" >&2; \
 	fi; \
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-compile -r requirements.txt
 	@# Nem o uv nem o pip (com --no-compile) compilam os .pyc: o compileall -j 0 os compila, um
@@ -104,11 +105,14 @@ $(REQUISITOS): requirements.txt
 
 # pyproject.toml mudou: só reinstala o pacote do curso (editável), sem recriar o .venv.
 $(STAMP): $(REQUISITOS) pyproject.toml
-	@if $(BIN)/python -m uv --version >/dev/null 2>&1; then \
-	  $(BIN)/python -m uv pip install -q --python $(BIN)/python --link-mode copy --no-deps -e .; \
-	else \
-	  $(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .; \
-	fi
+	@# Com o uv, se ele veio com os requisitos (o pip, se não veio ou se ele falhar).
+	@if $(BIN)/python -m uv --version >/dev/null 2>&1 && \
+	    $(BIN)/python -m uv pip install -q --python $(BIN)/python --link-mode copy --no-cache --no-deps -e .; then \
+	  exit 0; \
+	elif $(BIN)/python -m uv --version >/dev/null 2>&1; then \
+	  echo "aviso: o uv não instalou o pacote do curso; instalando com o pip" >&2; \
+	fi; \
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .
 	@touch $(STAMP)
 
 run: $(STAMP)
