@@ -86,6 +86,11 @@ $(REQUISITOS): requirements.txt
 	  echo "aviso: o uv não instalou os requisitos; instalando com o pip, que demora mais" >&2; \
 	fi; \
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-compile -r requirements.txt
+	@# O rfc3987-syntax vem só pelo extra format-nongpl do jsonschema (pedido pelo jupyter-events)
+	@# e, ao ser importado, monta uma gramática do Lark: ~1,5 s de CPU em todo processo que
+	@# importa o nbformat (o executor, o papermill, o nbval, o JupyterLab). Sem ele, o jsonschema
+	@# só deixa de conferir o formato "iri", que nenhum esquema instalado usa (pip check: ok).
+	$(BIN)/python -m pip uninstall --disable-pip-version-check -y -q rfc3987-syntax
 	@# Nem o uv nem o pip (com --no-compile) compilam os .pyc: o compileall -j 0 os compila, um
 	@# processo por núcleo. Se os processos em paralelo não puderem subir (um chroot sem
 	@# /dev/shm), compila num processo só; o que já compilou não é refeito. Um arquivo que não
