@@ -36,6 +36,12 @@ VENV := .venv
 # Quem instala os requisitos no .venv: uv (mais rápido; cai no pip quando não serve) ou pip.
 INSTALADOR ?= uv
 UV_VERSAO := 0.13.9
+COM_UV := $(VENV)/.instalado-com-uv
+UV_INSTALAR = $(BIN)/python -m uv pip install -q --python $(BIN)/python --link-mode copy --no-cache
+# Os certificados que o pip usa (PIP_CERT ou `cert` na configuração do pip: um proxy com uma CA
+# própria) valem também para o uv, pelo SSL_CERT_FILE.
+CERTIFICADOS_DO_PIP = certificado="$${PIP_CERT:-$$($(BIN)/python -m pip config get global.cert 2>/dev/null || true)}"; \
+	if [ -n "$$certificado" ]; then export SSL_CERT_FILE="$$certificado"; fi
 BIN := $(VENV)/bin
 REQUISITOS := $(VENV)/.requisitos
 STAMP := $(VENV)/.instalado
@@ -79,9 +85,10 @@ $(REQUISITOS): requirements.txt
 	@# --no-cache: o uv não deixa um cache dos pacotes descompactados (~1 GB) na pasta pessoal.
 	@if [ "$(INSTALADOR)" = uv ] && [ -z "$${PIP_INDEX_URL:-}" ] && \
 	    ! $(BIN)/python -m pip config get global.index-url >/dev/null 2>&1; then \
+	  $(CERTIFICADOS_DO_PIP); \
 	  if $(BIN)/python -m pip install --disable-pip-version-check -q uv==$(UV_VERSAO) && \
-	     $(BIN)/python -m uv pip install -q --python $(BIN)/python --link-mode copy --no-cache -r requirements.txt; then \
-	    exit 0; \
+	     $(UV_INSTALAR) -r requirements.txt; then \
+	    touch $(COM_UV); exit 0; \
 	  fi; \
 	  echo "aviso: o uv não instalou os requisitos; instalando com o pip, que demora mais" >&2; \
 	fi; \
@@ -110,11 +117,10 @@ $(REQUISITOS): requirements.txt
 
 # pyproject.toml mudou: só reinstala o pacote do curso (editável), sem recriar o .venv.
 $(STAMP): $(REQUISITOS) pyproject.toml
-	@# Com o uv, se ele veio com os requisitos (o pip, se não veio ou se ele falhar).
-	@if $(BIN)/python -m uv --version >/dev/null 2>&1 && \
-	    $(BIN)/python -m uv pip install -q --python $(BIN)/python --link-mode copy --no-cache --no-deps -e .; then \
-	  exit 0; \
-	elif $(BIN)/python -m uv --version >/dev/null 2>&1; then \
+	@# Com o uv, se foi ele quem instalou os requisitos (senão, ou se ele falhar, o pip).
+	@if [ -e $(COM_UV) ]; then \
+	  $(CERTIFICADOS_DO_PIP); \
+	  if $(UV_INSTALAR) --no-deps -e .; then exit 0; fi; \
 	  echo "aviso: o uv não instalou o pacote do curso; instalando com o pip" >&2; \
 	fi; \
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e .
