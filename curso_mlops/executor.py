@@ -243,13 +243,60 @@ def importar_ao_iniciar(modulos=MODULOS_DE_TODA_AULA) -> list[str]:
     return ["--IPKernelApp.exec_lines", linha]
 
 
+def _pacotes_importados(codigo: str) -> set[str]:
+    """Os pacotes (o primeiro nome) que o código de uma célula importa, em qualquer lugar dela.
+
+    As linhas do IPython (`%matplotlib`, `!pip`) viram `pass`; uma célula que nem assim é Python
+    válido é lida linha a linha, pelos `import x` e `from x import y` do começo de cada linha.
+    """
+    import ast
+
+    linhas = [(l[:len(l) - len(l.lstrip())] + "pass") if l.lstrip().startswith(("%", "!")) else l
+              for l in codigo.splitlines()]
+    try:
+        arvore = ast.parse("\n".join(linhas))
+    except SyntaxError:
+        import re
+
+        return {m.group(1) for m in re.finditer(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", codigo, re.M)}
+    pacotes = set()
+    for no in ast.walk(arvore):
+        if isinstance(no, ast.Import):
+            pacotes |= {apelido.name.split(".")[0] for apelido in no.names}
+        elif isinstance(no, ast.ImportFrom) and no.level == 0 and no.module:
+            pacotes.add(no.module.split(".")[0])
+    return pacotes
+
+
+def modulos_a_aquecer(caminho: Path) -> tuple[str, ...]:
+    """Os módulos de `MODULOS_DE_TODA_AULA` que o kernel aquecido importa para o notebook `caminho`.
+
+    Uma aula do curso (importa o `curso_mlops`) leva todos. Outro notebook leva os daqueles
+    pacotes que ele mesmo importa (`import pandas` leva o pandas; `from scipy import stats`, o
+    `scipy.stats`; o `mlflow`, também o store SQLite dele); um que não importa nenhum (o rascunho
+    de um aluno, o notebook de um teste) recebe o kernel sem import nenhum, como o papermill o
+    iniciaria, sem gastar uns 3 s de CPU com bibliotecas que ele não vai usar. Um notebook que não
+    se lê leva todos: o papermill é quem diz o erro dele.
+    """
+    try:
+        nb = nbs.ler(caminho)
+        importados = set().union(*(_pacotes_importados(nbs.fonte(c)) for c in nb.cells
+                                   if c.get("cell_type") == "code"))
+    except Exception:
+        return MODULOS_DE_TODA_AULA
+    if "curso_mlops" in importados:
+        return MODULOS_DE_TODA_AULA
+    return tuple(m for m in MODULOS_DE_TODA_AULA if m.split(".")[0] in importados)
+
+
 class KernelAquecido:
     """O kernel da próxima aula, iniciado enquanto a aula atual ainda roda.
 
     Cada aula gasta uns 3 s antes da primeira linha que ensina: iniciar o kernel e importar o
     MLflow, o pandas, o statsmodels, o matplotlib e o store do MLflow; e a aula que roda ocupa
     um núcleo só. O executor inicia o kernel da aula seguinte logo que uma aula começa, já com
-    esses imports (`importar_ao_iniciar`), e o entrega pronto ao papermill. De resto, é o kernel
+    os desses imports que ela faz (`modulos_a_aquecer`, `importar_ao_iniciar`), e o entrega
+    pronto ao papermill. De resto, é o kernel
     que o papermill iniciaria: a mesma especificação e os mesmos argumentos, a pasta notebooks/
     e o mesmo ambiente (o executor não o muda entre as aulas). Os imports não imprimem nada; se
     um passasse a imprimir, a saída guardada (gerada assim) deixaria de bater com a do nbval,
@@ -257,7 +304,7 @@ class KernelAquecido:
     Quem o inicia o para (`parar`): no fim da aula, ou sem uso, depois de um erro ou do Ctrl+C.
     """
 
-    def __init__(self, pasta: Path):
+    def __init__(self, pasta: Path, modulos: tuple[str, ...] = MODULOS_DE_TODA_AULA):
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -266,8 +313,8 @@ class KernelAquecido:
             asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
         self._run_sync = run_sync
         self.km = AsyncKernelManager(kernel_name=KERNEL)
-        run_sync(self.km.start_kernel)(extra_arguments=[*ARGUMENTOS_DO_KERNEL, *importar_ao_iniciar()],
-                                       cwd=str(pasta))
+        imports = importar_ao_iniciar(modulos) if modulos else []
+        run_sync(self.km.start_kernel)(extra_arguments=[*ARGUMENTOS_DO_KERNEL, *imports], cwd=str(pasta))
 
     def parar(self) -> None:
         """Para o kernel como o nbclient para os que ele inicia: com calma, e à força se preciso."""
@@ -292,11 +339,11 @@ class KernelAquecido:
         self._run_sync(parar)()
 
     @classmethod
-    def tentar(cls, pasta: Path) -> KernelAquecido | None:
-        """Um kernel aquecido, ou None se ele não subir: o papermill tenta de novo na hora da
-        aula e, se falhar também, o executor diz o erro como o de qualquer aula."""
+    def tentar(cls, notebook: Path) -> KernelAquecido | None:
+        """O kernel aquecido para `notebook`, ou None se ele não subir: o papermill tenta de novo
+        na hora da aula e, se falhar também, o executor diz o erro como o de qualquer aula."""
         try:
-            return cls(pasta)
+            return cls(notebook.parent, modulos_a_aquecer(notebook))
         except Exception:
             return None
 
@@ -448,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
             executado = args.saida / entrada.name
             kernel, aquecido = aquecido, None
             if i < len(escolhidos):
-                aquecido = KernelAquecido.tentar(escolhidos[i].parent)  # o da próxima aula
+                aquecido = KernelAquecido.tentar(escolhidos[i])  # o da próxima aula
             try:
                 segundos = executar_um(entrada, executado, parametros[entrada], args.timeout, kernel)
             except ErroDoExecutor as erro:

@@ -138,22 +138,27 @@ def _retrato(caminho):
 
 
 def test_o_kernel_aquecido_e_igual_a_um_novo_com_os_imports_feitos(tmp_path, pasta, rodar_script):
-    """A 1ª aula roda num kernel que o papermill inicia; a 2ª, no que o executor aqueceu durante
-    a 1ª: a mesma pasta, o contador em 1 e o mesmo namespace, só que com os imports já feitos."""
-    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["A = 1", RETRATO_DO_KERNEL])
-    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["A = 1", RETRATO_DO_KERNEL])
+    """A 1ª aula roda num kernel que o papermill inicia; a 2ª e a 3ª, nos que o executor aqueceu
+    durante a anterior: a mesma pasta, o contador em 1 e o mesmo namespace, só que com os
+    imports já feitos, os que a aula faz (a 2ª importa o curso_mlops, como as aulas; a 3ª, nada)."""
+    como_uma_aula = "import curso_mlops"  # depois do retrato: ele mostra o que já estava importado
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["A = 1", RETRATO_DO_KERNEL, como_uma_aula])
+    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["A = 1", RETRATO_DO_KERNEL, como_uma_aula])
+    apoio.notebook_de_teste(pasta, "02_c.ipynb", ["A = 1", RETRATO_DO_KERNEL])
     resultado = _executar(rodar_script, pasta, tmp_path / "saida")
     assert resultado.returncode == 0, resultado.stderr
     assert "Warning" not in resultado.stderr, resultado.stderr
-    novo, aquecido = (_retrato(tmp_path / "saida" / n) for n in ("00_a.ipynb", "01_b.ipynb"))
-    assert novo[:3] == aquecido[:3]
+    nomes = ("00_a.ipynb", "01_b.ipynb", "02_c.ipynb")
+    novo, aquecido, sem_imports = (_retrato(tmp_path / "saida" / n) for n in nomes)
+    assert novo[:3] == aquecido[:3] == sem_imports[:3]
     assert novo[0] == f"pasta: {pasta}" and novo[2] == "nomes: ['A']"
     contagens = [[c.execution_count for c in nbs.ler(tmp_path / "saida" / n).cells if c.cell_type == "code"]
-                 for n in ("00_a.ipynb", "01_b.ipynb")]
-    assert contagens == [[1, 2], [1, 2]]
+                 for n in nomes]
+    assert contagens == [[1, 2, 3], [1, 2, 3], [1, 2]]
     todos = len(executor.MODULOS_DE_TODA_AULA)
     assert novo[3] == f"importados: {[False] * todos}"
     assert aquecido[3] == f"importados: {[True] * todos}"
+    assert sem_imports[3] == f"importados: {[False] * todos}"
 
 
 def test_falha_para_o_kernel_ja_aquecido_da_aula_seguinte(tmp_path, pasta, capsys):

@@ -215,3 +215,37 @@ def test_importar_ao_iniciar_importa_e_nao_deixa_nome():
     # O padrão: as bibliotecas das aulas (o piso do bench) e o store SQLite que toda aula abre.
     assert executor.MODULOS_DE_TODA_AULA[:-1] == executor.BIBLIOTECAS_DAS_AULAS
     assert "mlflow.store.tracking.sqlalchemy_store" in executor.MODULOS_DE_TODA_AULA
+
+
+def test_toda_aula_do_curso_recebe_o_kernel_com_todos_os_imports():
+    """As aulas importam o `curso_mlops`: o kernel aquecido de cada uma é o de sempre."""
+    from curso_mlops import notebooks as nbs
+
+    aulas = nbs.listar()
+    assert len(aulas) == 11
+    assert {a.name: executor.modulos_a_aquecer(a) for a in aulas} == \
+        {a.name: executor.MODULOS_DE_TODA_AULA for a in aulas}
+
+
+@pytest.mark.parametrize(("celulas", "esperados"), [
+    (["X = 1", "print(X)"], ()),
+    (["X = 1", "import os, sys\nprint(os.getcwd())"], ()),
+    (["X = 1", "import pandas as pd"], ("pandas",)),
+    (["X = 1", "import matplotlib.pyplot as plt\nfrom scipy import stats"], ("matplotlib.pyplot", "scipy.stats")),
+    (["X = 1", "%matplotlib inline\nimport statsmodels.formula.api as smf"], ("statsmodels.formula.api",)),
+    (["X = 1", "def f():\n    import mlflow\n    return mlflow"],
+     ("mlflow", "mlflow.store.tracking.sqlalchemy_store")),
+    (["X = 1", "!pip list\nfrom . import nada\nfrom pandas import DataFrame"], ("pandas",)),
+    (["X = 1", "import curso_mlops.aula"], executor.MODULOS_DE_TODA_AULA),
+    # Uma célula que não é Python válido: os imports do começo das linhas ainda contam.
+    (["X = 1", "import pandas\nisto não é python ("], ("pandas",)),
+])
+def test_o_kernel_aquecido_so_importa_o_que_o_notebook_importa(tmp_path, celulas, esperados):
+    caminho = apoio.notebook_de_teste(tmp_path, "00_a.ipynb", celulas)
+    assert executor.modulos_a_aquecer(caminho) == esperados
+
+
+def test_notebook_ilegivel_recebe_o_kernel_com_todos_os_imports(tmp_path):
+    caminho = tmp_path / "00_quebrado.ipynb"
+    caminho.write_text("{ não é json", encoding="utf-8")
+    assert executor.modulos_a_aquecer(caminho) == executor.MODULOS_DE_TODA_AULA
