@@ -127,6 +127,9 @@ def pytest_collection_modifyitems(config, items):
                                                      notebook_do_curso=nome is not None)
     pasta = getattr(config, "workerinput", {}).get(grupos.CHAVE)
     if pasta:
+        # Todos os trabalhadores ordenam a mesma coleta do mesmo jeito (o xdist confere).
+        ordem = grupos.ordem_dos_grupos([(item._grupo_do_xdist, grupos.eh_lento(item)) for item in items])
+        items[:] = [items[i] for i in ordem]
         grupos.gravar(pasta, config.workerinput["workerid"],
                       {item.nodeid: item._grupo_do_xdist for item in items})
 

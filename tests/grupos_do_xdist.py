@@ -12,6 +12,9 @@ de um arquivo que os trabalhadores gravam (`gravar`) e distribui com `PorGrupo`.
 do próprio xdist 3.8 lê o grupo de um sufixo `@grupo` que ele acrescenta ao nodeid, e esse
 sufixo não pega mais no pytest 9.2 (pytest-dev/pytest-xdist#1386): sem isto, as células de um
 notebook iriam para processos diferentes.
+
+Os trabalhadores também ordenam a coleta (`ordem_dos_grupos`): o grupo `curso` primeiro, depois
+os grupos lentos, e os rápidos no fim, para que os dois processos acabem juntos.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ FIXTURES_DO_CURSO = frozenset({"execucoes", "curso_uma_vez", "curso_executado", 
 # O champion e os seus dois servidores (tests/servir/conftest.py); o modelo mínimo.
 FIXTURES_DE_UM_PROCESSO = (("store_do_champion", "champion"), ("modelo_minimo", "modelo-minimo"))
 CHAVE = "pasta_dos_grupos_do_xdist"  # em workerinput: onde os trabalhadores gravam os grupos
+# Os marcadores do que é lento ou sobe servidor: os mesmos que o `make test-rapido` deixa de fora
+# (MARCADORES_LENTOS no Makefile).
+MARCADORES_LENTOS = ("lento", "servidor", "turma", "navegador")
 
 
 def grupo_do_xdist(nodeid: str, fixturenames, notebook_do_curso: bool = False,
@@ -48,6 +54,35 @@ def grupo_do_xdist(nodeid: str, fixturenames, notebook_do_curso: bool = False,
                 return GRUPO_DO_CURSO
             return grupo
     return nodeid.split("::", 1)[0]
+
+
+def ordem_dos_grupos(itens: list[tuple[str, bool]]) -> list[int]:
+    """A ordem em que os itens (grupo, lento?), na ordem da coleta, vão para os trabalhadores.
+
+    Primeiro o grupo `curso` (o nbval e o trabalho de fundo que começa com ele), depois os grupos
+    que têm algum teste lento, e por último os rápidos, que preenchem o fim dos dois processos;
+    dentro de cada faixa, os grupos com mais testes antes, e cada grupo na ordem da coleta. O
+    xdist, sozinho, ordena só pelo número de testes: um arquivo de 3 testes de 10 s cada (o do
+    JupyterLab) ficava para o fim, e um núcleo esperava parado enquanto o outro o rodava.
+    """
+    contagem: dict[str, int] = {}
+    primeiro: dict[str, int] = {}
+    lento: dict[str, bool] = {}
+    for i, (grupo, eh_lento) in enumerate(itens):
+        contagem[grupo] = contagem.get(grupo, 0) + 1
+        primeiro.setdefault(grupo, i)
+        lento[grupo] = lento.get(grupo, False) or eh_lento
+
+    def chave(i):
+        grupo = itens[i][0]
+        faixa = 0 if grupo == GRUPO_DO_CURSO else 1 if lento[grupo] else 2
+        return faixa, -contagem[grupo], primeiro[grupo], i
+
+    return sorted(range(len(itens)), key=chave)
+
+
+def eh_lento(item) -> bool:
+    return any(item.get_closest_marker(m) is not None for m in MARCADORES_LENTOS)
 
 
 def eh_do_curso(item) -> bool:
@@ -123,8 +158,11 @@ def grupo_do_nodeid(grupos: dict[str, str], nodeid: str) -> str:
 
 
 def escalonador(config, log, pasta: str | Path):
-    """O escalonador do `--dist loadgroup`: o do xdist, com o grupo lido de `pasta`."""
+    """O escalonador do `--dist loadgroup`: o do xdist, com o grupo lido de `pasta`, e os grupos na
+    ordem em que os trabalhadores deixaram a coleta (`ordem_dos_grupos`), sem a do xdist."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False
 
     class PorGrupo(LoadScopeScheduling):
         _grupos: dict[str, str] | None = None

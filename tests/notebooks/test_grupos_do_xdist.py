@@ -58,6 +58,24 @@ def test_o_escalonador_le_os_grupos_gravados_pelos_trabalhadores(tmp_path):
         grupos.ler(tmp_path / "vazia")
 
 
+def test_o_curso_primeiro_depois_os_lentos_e_os_rapidos_no_fim():
+    itens = [("tests/a.py", False), ("tests/a.py", False), ("tests/a.py", False),  # 0-2 rápido, 3 testes
+             ("tests/lab.py", True),                                            # 3 lento, 1 teste
+             ("curso", True), ("tests/b.py", False),                            # 4 curso; 5 rápido
+             ("curso", True),                                                   # 6 curso
+             ("tests/srv.py", False), ("tests/srv.py", True)]                   # 7-8 um lento: o grupo é lento
+    ordem = grupos.ordem_dos_grupos(itens)
+    assert ordem == [4, 6, 7, 8, 3, 0, 1, 2, 5]
+    assert sorted(ordem) == list(range(len(itens)))  # nenhum item some nem se repete
+    assert grupos.ordem_dos_grupos([]) == []
+
+
+def test_os_marcadores_lentos_sao_os_do_make_test_rapido(raiz):
+    texto = (raiz / "Makefile").read_text(encoding="utf-8")
+    (linha,) = [l for l in texto.splitlines() if l.startswith("MARCADORES_LENTOS")]
+    assert linha.split(":=", 1)[1].split() == " or ".join(grupos.MARCADORES_LENTOS).split()
+
+
 @pytest.mark.lento
 def test_as_celulas_de_um_notebook_vao_para_o_mesmo_processo(raiz):
     """Com dois processos, o nbval de um notebook roda inteiro num deles: uma célula num processo
