@@ -72,25 +72,32 @@ def test_arquivos_do_git_menos_os_do_instrutor(copia_gerada, raiz_do_repo):
     assert copia_gerada.zip.exists()
 
 
-def _conferir_na_copia(pasta, uri, exercicio, resposta_py="None"):
-    codigo = ("import curso_mlops.exercicios as e, sys; "
-              f"r = e.conferir({exercicio!r}, {resposta_py}); "
-              "print('MODULO', e.__file__); print('OK', r.ok)")
+def _conferir_na_copia(pasta, uri, conferencias):
+    """Roda as `conferencias` ([(exercício, resposta em Python)]) num processo só, com o pacote da
+    cópia no PYTHONPATH, e devolve o resultado e a saída de cada uma (separadas por um marcador)."""
+    linhas = ["import curso_mlops.exercicios as e", "print('MODULO', e.__file__)"]
+    for numero, (exercicio, resposta_py) in enumerate(conferencias):
+        linhas += [f"print('### {numero}')",
+                   f"print('OK', e.conferir({exercicio!r}, {resposta_py}).ok)"]
     ambiente = {**os.environ, "MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(pasta)}
     ambiente.pop("ALUNO", None)
-    return subprocess.run([sys.executable, "-c", codigo], cwd=pasta, env=ambiente,
-                          capture_output=True, text=True, timeout=300)
+    resultado = subprocess.run([sys.executable, "-c", "\n".join(linhas)], cwd=pasta, env=ambiente,
+                               capture_output=True, text=True, timeout=300)
+    assert resultado.returncode == 0, resultado.stderr[-2000:]
+    cabecalho, *partes = resultado.stdout.split("### ")
+    assert cabecalho.startswith(f"MODULO {pasta}"), "o módulo veio da cópia"
+    assert len(partes) == len(conferencias), resultado.stdout
+    return partes
 
 
 @pytest.mark.lento
 def test_as_conferencias_funcionam_na_copia(copia_gerada, store_do_curso):
+    """Uma tentativa errada e uma certa da 05.4 e a 03.1 contra o store do curso, pelo módulo da
+    cópia (um processo só: importar o MLflow uma vez)."""
     pasta = copia_gerada.pasta
-    errada = _conferir_na_copia(pasta, store_do_curso.uri, "05.4", "'models:/tempo_entrega/Production'")
-    certa = _conferir_na_copia(pasta, store_do_curso.uri, "05.4", "'models:/tempo_entrega@champion'")
-    do_store = _conferir_na_copia(pasta, store_do_curso.uri, "03.1")
-    for resultado in (errada, certa, do_store):
-        assert resultado.returncode == 0, resultado.stderr[-2000:]
-        assert f"MODULO {pasta}" in resultado.stdout, "o módulo veio da cópia"
-    assert "OK False" in errada.stdout and "ainda não." in errada.stdout
-    assert "OK True" in certa.stdout and "certo!" in certa.stdout
-    assert "OK False" in do_store.stdout and "ols-distancia-itens" in do_store.stdout
+    errada, certa, do_store = _conferir_na_copia(pasta, store_do_curso.uri, [
+        ("05.4", "'models:/tempo_entrega/Production'"), ("05.4", "'models:/tempo_entrega@champion'"),
+        ("03.1", "None")])
+    assert "OK False" in errada and "ainda não." in errada
+    assert "OK True" in certa and "certo!" in certa
+    assert "OK False" in do_store and "ols-distancia-itens" in do_store

@@ -20,30 +20,27 @@ def _grupo_existe(pid):
     return processos.grupo_vivo(pid)
 
 
-def test_serve_responde_e_nao_deixa_processo(modelo_minimo, tmp_path):
-    with srv.ServidorDeModelo("models:/modelo-minimo@champion", tracking_uri=modelo_minimo,
-                              arquivo_log=tmp_path / "serve.log") as servidor:
-        pid, porta = servidor.processo.pid, servidor.porta
-        assert servidor.comando_cli == (f"mlflow models serve -m models:/modelo-minimo@champion "
-                                        f"-p {porta} --env-manager local")
-        corpo = json.dumps({"dataframe_records": [{"distancia": 20}]}).encode()
-        pedido = urllib.request.Request(servidor.url + "/invocations", data=corpo,
-                                        headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(pedido, timeout=10) as resposta:
-            previsao = json.loads(resposta.read())["predictions"][0]
-        assert 33 < float(previsao if not isinstance(previsao, dict) else previsao["0"]) < 35
-    assert not _grupo_existe(pid)
-    assert not srv.porta_em_uso(porta)
-    assert "Uvicorn" in (tmp_path / "serve.log").read_text() or "uvicorn" in (tmp_path / "serve.log").read_text()
-
-
-def test_excecao_dentro_do_bloco_tambem_para_o_servidor(modelo_minimo):
+def test_serve_responde_e_uma_excecao_no_bloco_para_o_servidor(modelo_minimo, tmp_path):
+    """Uma partida só: o servidor responde ao pedido da aula, e uma exceção dentro do bloco `with`
+    sobe para quem chamou e também para o servidor (o grupo inteiro e a porta). A saída normal
+    do bloco é a de tests/servir/test_contrato.py (a fixture `alvo`)."""
     with pytest.raises(ZeroDivisionError):
-        with srv.ServidorDeModelo("models:/modelo-minimo@champion", tracking_uri=modelo_minimo) as servidor:
+        with srv.ServidorDeModelo("models:/modelo-minimo@champion", tracking_uri=modelo_minimo,
+                                  arquivo_log=tmp_path / "serve.log") as servidor:
             pid, porta = servidor.processo.pid, servidor.porta
+            assert servidor.comando_cli == (f"mlflow models serve -m models:/modelo-minimo@champion "
+                                            f"-p {porta} --env-manager local")
+            corpo = json.dumps({"dataframe_records": [{"distancia": 20}]}).encode()
+            pedido = urllib.request.Request(servidor.url + "/invocations", data=corpo,
+                                            headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(pedido, timeout=10) as resposta:
+                previsao = json.loads(resposta.read())["predictions"][0]
+            assert 33 < float(previsao if not isinstance(previsao, dict) else previsao["0"]) < 35
             1 / 0  # noqa: B018 – a exceção dentro do bloco
     assert not _grupo_existe(pid)
     assert not srv.porta_em_uso(porta)
+    assert servidor.processo is None
+    assert "uvicorn" in (tmp_path / "serve.log").read_text().lower()
 
 
 @pytest.mark.parametrize("uri", ["models:/modelo-minimo@nao-existe", "models:/nao-existe@champion",
