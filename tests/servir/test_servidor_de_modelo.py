@@ -23,7 +23,8 @@ def _grupo_existe(pid):
 def test_serve_responde_e_uma_excecao_no_bloco_para_o_servidor(modelo_minimo, tmp_path):
     """Uma partida só: o servidor responde ao pedido da aula, e uma exceção dentro do bloco `with`
     sobe para quem chamou e também para o servidor (o grupo inteiro e a porta). A saída normal
-    do bloco é a de tests/servir/test_contrato.py (a fixture `alvo`)."""
+    do bloco passa pelo mesmo `parar()`; a fixture `alvo` de tests/servir/test_contrato.py sai
+    assim e confere a porta livre."""
     with pytest.raises(ZeroDivisionError):
         with srv.ServidorDeModelo("models:/modelo-minimo@champion", tracking_uri=modelo_minimo,
                                   arquivo_log=tmp_path / "serve.log") as servidor:
