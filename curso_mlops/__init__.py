@@ -31,6 +31,7 @@ Módulos (o teste de cada um é tests/unidade/test_<módulo>.py):
     estatistica  os testes de drift por tipo de variável e o bootstrap do portão (aulas 07 e 08)
     docker     o Dockerfile de um modelo, como generate-dockerfile, sem outro processo (aula 06)
     kernel     o kernel dos notebooks: o ipykernel com o mesmo language_info em todo Python
+    molde      o processo com os imports feitos de onde nascem (fork) os kernels do executor
     navegador  acha e abre o Chromium do sistema para o Playwright (capturas, testes)
     capturas   as fotos da MLflow UI de verdade (make capturas)
     painel     o painel da turma (make painel): quem fez qual aula, a partir do servidor

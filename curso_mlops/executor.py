@@ -5,7 +5,8 @@ notebooks, a entrega de cada parâmetro só a quem o declara, o `ALUNO`, a aceit
 marcadas com `raises-exception`, a troca atômica do notebook guardado (`--in-place`), a tabela
 de tempos, o motor do papermill que grava o notebook executado menos vezes (`_registrar_motor`)
 e o kernel da aula seguinte, iniciado (e com os imports feitos) enquanto a aula atual roda
-(`KernelAquecido`). Nada acontece na importação.
+(`KernelAquecido`), nascido do molde com os imports já feitos (`curso_mlops.molde`). Nada
+acontece na importação.
 
 Exemplos (na raiz do repositório, com o .venv ativo ou via `make`):
 
@@ -41,6 +42,7 @@ from pathlib import Path
 
 from . import nomes
 from . import notebooks as nbs
+from .molde import Molde, gerente
 from .store import raiz_do_repositorio
 
 SAIDA_PADRAO = raiz_do_repositorio() / "build" / "executed"
@@ -67,8 +69,11 @@ def _valor(texto: str):
             "None": None}.get(texto, texto)
 
 
-def escolher(pedidos: list[str], disponiveis: list[Path]) -> list[Path]:
-    """Notebooks pedidos por número (03), nome (03_treinar...) ou arquivo; todos se vazio."""
+def escolher(pedidos: list[str], disponiveis: list[Path], na_ordem_dada: bool = False) -> list[Path]:
+    """Notebooks pedidos por número (03), nome (03_treinar...) ou arquivo; todos se vazio.
+
+    Em ordem e sem repetições; `na_ordem_dada`, exatamente como pedidos (o `--passo-a-passo`).
+    """
     if not pedidos:
         return disponiveis
     escolhidos = []
@@ -79,9 +84,19 @@ def escolher(pedidos: list[str], disponiveis: list[Path]) -> list[Path]:
         if len(achados) != 1:
             nomes = ", ".join(p.stem for p in disponiveis) or "(nenhum)"
             raise ErroDoExecutor(f"notebook desconhecido: {pedido!r}. Disponíveis: {nomes}", 2)
-        if achados[0] not in escolhidos:
+        if na_ordem_dada or achados[0] not in escolhidos:
             escolhidos.append(achados[0])
-    return sorted(escolhidos)
+    return escolhidos if na_ordem_dada else sorted(escolhidos)
+
+
+def proximo_passo(entrada: Path, situacao: str, entrada_padrao=None) -> bool:
+    """O `--passo-a-passo`: diz que a aula acabou e espera a ordem de seguir (uma linha `seguir`).
+
+    Quem roda o executor assim (os testes das aulas fora de ordem) confere o store entre uma
+    aula e a seguinte. Outra linha, ou o fim da entrada, para o executor ali.
+    """
+    print(f"passo: {entrada.stem} {situacao}", flush=True)
+    return (entrada_padrao or sys.stdin).readline().strip() == "seguir"
 
 
 def declarados(caminho: Path) -> set[str]:
@@ -296,7 +311,8 @@ class KernelAquecido:
     MLflow, o pandas, o statsmodels, o matplotlib e o store do MLflow; e a aula que roda ocupa
     um núcleo só. O executor inicia o kernel da aula seguinte logo que uma aula começa, já com
     os desses imports que ela faz (`modulos_a_aquecer`, `importar_ao_iniciar`), e o entrega
-    pronto ao papermill. De resto, é o kernel
+    pronto ao papermill. Com o `molde` (as aulas do curso, no Linux), o kernel nasce dele com
+    todos os imports já feitos, e nada é importado de novo. De resto, é o kernel
     que o papermill iniciaria: a mesma especificação e os mesmos argumentos, a pasta notebooks/
     e o mesmo ambiente (o executor não o muda entre as aulas). Os imports não imprimem nada; se
     um passasse a imprimir, a saída guardada (gerada assim) deixaria de bater com a do nbval,
@@ -304,16 +320,18 @@ class KernelAquecido:
     Quem o inicia o para (`parar`): no fim da aula, ou sem uso, depois de um erro ou do Ctrl+C.
     """
 
-    def __init__(self, pasta: Path, modulos: tuple[str, ...] = MODULOS_DE_TODA_AULA):
-        from jupyter_client.manager import AsyncKernelManager
+    def __init__(self, pasta: Path, modulos: tuple[str, ...] = MODULOS_DE_TODA_AULA,
+                 molde: Molde | None = None):
         from jupyter_core.utils import run_sync
 
         if sys.platform.startswith("win"):
             # O laço de eventos que o papermill escolhe no Windows antes de iniciar um kernel.
             asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())
         self._run_sync = run_sync
-        self.km = AsyncKernelManager(kernel_name=KERNEL)
-        imports = importar_ao_iniciar(modulos) if modulos else []
+        # Do molde, o kernel já nasce com os imports feitos; senão, ele os faz ao iniciar.
+        do_molde = molde is not None and tuple(modulos) == molde.modulos
+        self.km = gerente(molde if do_molde else None, kernel_name=KERNEL)
+        imports = importar_ao_iniciar(modulos) if modulos and not do_molde else []
         run_sync(self.km.start_kernel)(extra_arguments=[*ARGUMENTOS_DO_KERNEL, *imports], cwd=str(pasta))
 
     def parar(self) -> None:
@@ -339,11 +357,11 @@ class KernelAquecido:
         self._run_sync(parar)()
 
     @classmethod
-    def tentar(cls, notebook: Path) -> KernelAquecido | None:
+    def tentar(cls, notebook: Path, molde: Molde | None = None) -> KernelAquecido | None:
         """O kernel aquecido para `notebook`, ou None se ele não subir: o papermill tenta de novo
         na hora da aula e, se falhar também, o executor diz o erro como o de qualquer aula."""
         try:
-            return cls(notebook.parent, modulos_a_aquecer(notebook))
+            return cls(notebook.parent, modulos_a_aquecer(notebook), molde)
         except Exception:
             return None
 
@@ -424,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=argparse.SUPPRESS)
     parser.add_argument("--timeout", type=int, default=600,
                         help="limite de segundos por célula (padrão: 600)")
+    # Para os testes: os notebooks na ordem dada (com repetições), uma pausa depois de cada um
+    # (`proximo_passo`), e um erro não para os seguintes.
+    parser.add_argument("--passo-a-passo", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     store_temporario = None
@@ -441,7 +462,10 @@ def main(argv: list[str] | None = None) -> int:
         disponiveis = nbs.listar(args.pasta_notebooks)
         if not disponiveis:
             raise ErroDoExecutor(f"nenhum notebook NN_nome.ipynb em {args.pasta_notebooks}", 2)
-        escolhidos = escolher(args.notebook, disponiveis)
+        if args.passo_a_passo and (args.in_place or not args.notebook):
+            raise ErroDoExecutor("--passo-a-passo precisa dos notebooks, na ordem, e não aceita "
+                                 "--in-place.", 2)
+        escolhidos = escolher(args.notebook, disponiveis, na_ordem_dada=args.passo_a_passo)
         aviso_aluno = ""
         if aluno:
             declaram = [p for p in escolhidos if PARAMETRO_ALUNO in declarados(p)]
@@ -488,17 +512,30 @@ def main(argv: list[str] | None = None) -> int:
 
     tempos: list[tuple[str, float | None, str]] = []
     codigo = 0
-    kernel = aquecido = None
+    kernel = aquecido = molde = None
     try:
+        # As aulas do curso nascem de um molde com os imports feitos (curso_mlops.molde); a
+        # primeira também, e as outras começam no kernel aquecido enquanto a anterior roda.
+        if any(modulos_a_aquecer(p) == MODULOS_DE_TODA_AULA for p in escolhidos):
+            molde = Molde.tentar(escolhidos[0].parent, MODULOS_DE_TODA_AULA)
+        if molde is not None:
+            aquecido = KernelAquecido.tentar(escolhidos[0], molde)
         for i, entrada in enumerate(escolhidos, start=1):
             print(f"\n[{i}/{len(escolhidos)}] {entrada.stem}", flush=True)
             executado = args.saida / entrada.name
             kernel, aquecido = aquecido, None
             if i < len(escolhidos):
-                aquecido = KernelAquecido.tentar(escolhidos[i])  # o da próxima aula
+                aquecido = KernelAquecido.tentar(escolhidos[i], molde)  # o da próxima aula
             try:
                 segundos = executar_um(entrada, executado, parametros[entrada], args.timeout, kernel)
             except ErroDoExecutor as erro:
+                if args.passo_a_passo:
+                    tempos.append((entrada.stem, None, "ERRO"))
+                    print(f"\nerro: {erro}", file=sys.stderr, flush=True)
+                    codigo = 1
+                    if not proximo_passo(entrada, "ERRO"):
+                        break
+                    continue
                 tempos.append((entrada.stem, None, "ERRO"))
                 tempos.extend((p.stem, None, "não executado") for p in escolhidos[i:])
                 print(f"\nerro: {erro}", file=sys.stderr)
@@ -509,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.in_place:
                 substituir_guardado(executado, entrada)
             tempos.append((entrada.stem, segundos, "atualizado" if args.in_place else "ok"))
+            if args.passo_a_passo and not proximo_passo(entrada, "ok"):
+                break
     except KeyboardInterrupt:
         print("\ninterrompido: nenhum notebook guardado ficou pela metade.", file=sys.stderr)
         codigo = 130
@@ -516,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
         for sobra in (kernel, aquecido):  # parar() de novo não faz nada
             if sobra is not None:
                 sobra.parar()
+        if molde is not None:
+            molde.fechar()
         if store_temporario is not None:
             shutil.rmtree(store_temporario, ignore_errors=True)
     if tempos:

@@ -23,6 +23,7 @@ jeito quando o processo acaba (`processos.sair_sem_a_ultima_coleta`).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -69,6 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     from .processos import sair_sem_a_ultima_coleta
 
     sair_sem_a_ultima_coleta()  # antes de qualquer outro atexit: roda por último
+    if argv[:1] == ["molde"]:
+        # O molde dos kernels (curso_mlops.molde): faz os imports e bifurca um kernel por pedido.
+        # No molde, `servir` devolve None quando o executor fecha a conexão; no filho, os
+        # argumentos do kernel, que segue daqui como qualquer outro.
+        from . import molde
+
+        argv = molde.servir(int(argv[1]), tuple(argv[2:]))
+        if argv is None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        sys.argv[1:] = argv
     from ipykernel.kernelapp import IPKernelApp
 
     IPKernelApp.launch_instance(argv=argv, kernel_class=_classe_do_kernel())

@@ -280,16 +280,53 @@ class Execucoes:
         execucao = sequencia.execucao
         copiar_store(self._instantaneo, execucao.pasta)
         inicio = time.perf_counter()
-        # Uma chamada do executor por aula: ele ordena e deduplica a lista que recebe, e a
-        # sequência é justamente a ordem dada (07 antes de 05; 06 duas vezes).
-        for notebook in sequencia.notebooks:
-            if self._fechando:
-                break  # a sessão acabou (um Ctrl+C): a próxima aula nem começa
-            resultado = executar_curso(execucao.uri, execucao.executados, [notebook])
-            self.contagem["aulas fora de ordem"] += 1
-            sequencia.passos.append(Passo(notebook, resultado, problemas_do_registro(execucao.uri),
-                                          estado_do_registro(execucao.uri)))
-            execucao.resultado = resultado
+        # Um executor para a sequência inteira, passo a passo: as aulas na ordem dada (07 antes
+        # de 05; 06 duas vezes), e o registro conferido depois de cada uma, com o executor
+        # esperando. Um só processo: os kernels nascem todos do mesmo molde.
+        args = [sys.executable, "scripts/run_course.py", "--passo-a-passo", *sequencia.notebooks,
+                "--tracking-uri", execucao.uri, "--saida", str(execucao.executados)]
+        processo = subprocess.Popen(args, cwd=RAIZ, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, bufsize=1)
+        prazo = threading.Timer(PRAZO_DO_CURSO, processo.kill)
+        prazo.start()
+        try:
+            for notebook in sequencia.notebooks:
+                linhas = []
+                for linha in processo.stdout:
+                    if linha.startswith("passo: "):
+                        break
+                    linhas.append(linha)
+                else:
+                    linha = ""  # o executor acabou antes (morreu, ou o prazo o matou)
+                texto = "".join(linhas)
+                codigo = 0 if linha.split()[-1:] == ["ok"] else (processo.poll() or 1)
+                # A saída e os erros do executor vêm juntos, na ordem em que ele os escreveu.
+                resultado = subprocess.CompletedProcess(args, codigo, stdout=texto, stderr=texto)
+                self.contagem["aulas fora de ordem"] += 1
+                sequencia.passos.append(Passo(notebook, resultado, problemas_do_registro(execucao.uri),
+                                              estado_do_registro(execucao.uri)))
+                execucao.resultado = resultado
+                if not linha:
+                    break
+                # A sessão acabou (um Ctrl+C): a próxima aula nem começa.
+                try:
+                    processo.stdin.write("parar\n" if self._fechando else "seguir\n")
+                    processo.stdin.flush()
+                except BrokenPipeError:
+                    break
+                if self._fechando:
+                    break
+            try:
+                processo.stdin.close()
+            except BrokenPipeError:
+                pass
+            processo.stdout.read()
+            processo.wait()
+        finally:
+            prazo.cancel()
+            if processo.poll() is None:
+                processo.kill()
+                processo.wait()
         execucao.segundos = time.perf_counter() - inicio
         return execucao
 

@@ -6,8 +6,9 @@ registro conferido. Cada ordem pedida é um trecho contíguo de uma das `CADEIAS
 inteira numa cópia do store da 1ª execução roda as ordens dela, uma depois da outra, no mesmo
 store. As seis ordens somam 20 aulas separadas; emendadas em duas cadeias, 17 (9 e 8), que rodam
 ao mesmo tempo, junto com a 2ª execução. O orquestrador de `tests/conftest.py` (`Execucoes`)
-copia o store da 1ª execução para cada cadeia, roda a cadeia pelo executor, uma aula por chamada,
-na ordem dada, e depois de cada aula confere o registro (`registro_consistente`). Um teste pega o
+copia o store da 1ª execução para cada cadeia, roda a cadeia num executor só, na ordem dada
+(`--passo-a-passo`: cada aula no seu kernel, e o executor espera entre uma e outra), e depois de
+cada aula confere o registro (`registro_consistente`). Um teste pega o
 resultado com `execucoes.sequencias[nome]` e os passos em `.passos`; `trecho(ordem)` diz de qual
 cadeia e de quais passos é cada ordem.
 """

@@ -138,27 +138,34 @@ def _retrato(caminho):
 
 
 def test_o_kernel_aquecido_e_igual_a_um_novo_com_os_imports_feitos(tmp_path, pasta, rodar_script):
-    """A 1ª aula roda num kernel que o papermill inicia; a 2ª e a 3ª, nos que o executor aqueceu
-    durante a anterior: a mesma pasta, o contador em 1 e o mesmo namespace, só que com os
-    imports já feitos, os que a aula faz (a 2ª importa o curso_mlops, como as aulas; a 3ª, nada)."""
+    """As aulas que importam o curso_mlops (a 1ª e a 2ª) nascem do molde (curso_mlops.molde),
+    já com os imports feitos; a 3ª, que não importa nada, num kernel novo, sem import nenhum.
+    Fora isso, as três são iguais a um kernel novo: a mesma pasta, o contador em 1 e o mesmo
+    namespace. O pai das duas primeiras é o molde, e ele acaba com o executor."""
     como_uma_aula = "import curso_mlops"  # depois do retrato: ele mostra o que já estava importado
+    pais = ("import os, psutil\npai = psutil.Process(os.getppid())\n"
+            "print(pai.pid, 'molde' in pai.cmdline(), pai.ppid())")
     apoio.notebook_de_teste(pasta, "00_a.ipynb", ["A = 1", RETRATO_DO_KERNEL, como_uma_aula])
-    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["A = 1", RETRATO_DO_KERNEL, como_uma_aula])
-    apoio.notebook_de_teste(pasta, "02_c.ipynb", ["A = 1", RETRATO_DO_KERNEL])
+    apoio.notebook_de_teste(pasta, "01_b.ipynb", ["A = 1", RETRATO_DO_KERNEL, como_uma_aula, pais])
+    apoio.notebook_de_teste(pasta, "02_c.ipynb", ["A = 1", RETRATO_DO_KERNEL, pais])
     resultado = _executar(rodar_script, pasta, tmp_path / "saida")
     assert resultado.returncode == 0, resultado.stderr
     assert "Warning" not in resultado.stderr, resultado.stderr
     nomes = ("00_a.ipynb", "01_b.ipynb", "02_c.ipynb")
-    novo, aquecido, sem_imports = (_retrato(tmp_path / "saida" / n) for n in nomes)
-    assert novo[:3] == aquecido[:3] == sem_imports[:3]
-    assert novo[0] == f"pasta: {pasta}" and novo[2] == "nomes: ['A']"
+    do_molde, aquecido, sem_imports = (_retrato(tmp_path / "saida" / n) for n in nomes)
+    assert do_molde[:3] == aquecido[:3] == sem_imports[:3]
+    assert do_molde[0] == f"pasta: {pasta}" and do_molde[2] == "nomes: ['A']"
     contagens = [[c.execution_count for c in nbs.ler(tmp_path / "saida" / n).cells if c.cell_type == "code"]
                  for n in nomes]
-    assert contagens == [[1, 2, 3], [1, 2, 3], [1, 2]]
+    assert contagens == [[1, 2, 3], [1, 2, 3, 4], [1, 2, 3]]
     todos = len(executor.MODULOS_DE_TODA_AULA)
-    assert novo[3] == f"importados: {[False] * todos}"
-    assert aquecido[3] == f"importados: {[True] * todos}"
+    assert do_molde[3] == aquecido[3] == f"importados: {[True] * todos}"
     assert sem_imports[3] == f"importados: {[False] * todos}"
+    molde, e_o_molde, avo = nbs.ler(tmp_path / "saida" / "01_b.ipynb").cells[4].outputs[0].text.split()
+    executor_pid, e_o_molde_c, _ = nbs.ler(tmp_path / "saida" / "02_c.ipynb").cells[3].outputs[0].text.split()
+    assert (e_o_molde, e_o_molde_c) == ("True", "False")
+    assert avo == executor_pid, "o molde devia ser filho do executor"
+    assert not psutil.pid_exists(int(molde)), "o molde sobrou depois do executor"
 
 
 def test_falha_para_o_kernel_ja_aquecido_da_aula_seguinte(tmp_path, pasta, capsys):
@@ -186,14 +193,36 @@ def test_falha_para_o_kernel_ja_aquecido_da_aula_seguinte(tmp_path, pasta, capsy
     assert not (tmp_path / "saida" / "01_nunca.ipynb").exists()
 
 
-def test_ctrl_c_no_meio_de_uma_aula_para_os_dois_kernels_sem_traceback_a_mais(tmp_path, pasta, raiz):
+def _sobras_com_a_marca(marca: str, prazo: float = 10) -> list[list[str]]:
+    """Os processos vivos (não zumbis) com MARCA_DO_TESTE=marca, depois de até `prazo` s."""
+    def sobras():
+        achados = []
+        for processo in psutil.process_iter():
+            try:
+                if (processo.environ().get("MARCA_DO_TESTE") == marca
+                        and processo.status() != psutil.STATUS_ZOMBIE):
+                    achados.append(processo.cmdline())
+            except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+                pass
+        return achados
+
+    limite = time.monotonic() + prazo
+    while (achados := sobras()) and time.monotonic() < limite:
+        time.sleep(0.2)
+    return achados
+
+
+@pytest.mark.parametrize("aula", ["sem imports", "do molde"])
+def test_ctrl_c_no_meio_de_uma_aula_para_os_dois_kernels_sem_traceback_a_mais(tmp_path, pasta, raiz, aula):
     """Ctrl+C durante a 2ª aula, que roda num kernel aquecido (e a 3ª já tem o seu): o executor
     diz que parou, sai com 130, não deixa o guardado pela metade, para os dois kernels e não
-    imprime as tarefas do nbclient que a célula interrompida deixou no laço de eventos."""
-    apoio.notebook_de_teste(pasta, "00_antes.ipynb", ["X = 1", "print(X)"])
+    imprime as tarefas do nbclient que a célula interrompida deixou no laço de eventos. Com
+    aulas que importam o curso_mlops, os kernels nascem do molde, que também acaba."""
+    importar = "import curso_mlops\n" if aula == "do molde" else ""
+    apoio.notebook_de_teste(pasta, "00_antes.ipynb", ["X = 1", importar + "print(X)"])
     lenta = apoio.notebook_de_teste(pasta, "01_lenta.ipynb",
-                                    ["X = 1", "print('começou', flush=True)\nimport time\ntime.sleep(120)"])
-    apoio.notebook_de_teste(pasta, "02_depois.ipynb", ["Y = 1", "print(Y)"])
+                                    ["X = 1", importar + "print('começou', flush=True)\nimport time\ntime.sleep(120)"])
+    apoio.notebook_de_teste(pasta, "02_depois.ipynb", ["Y = 1", importar + "print(Y)"])
     original = lenta.read_bytes()
     processo = subprocess.Popen(
         [sys.executable, "scripts/run_course.py", "--pasta-notebooks", str(pasta), "--saida",
@@ -204,8 +233,13 @@ def test_ctrl_c_no_meio_de_uma_aula_para_os_dois_kernels_sem_traceback_a_mais(tm
         limite = time.monotonic() + 60
         while time.monotonic() < limite and "começou" not in (executado.read_text() if executado.exists() else ""):
             time.sleep(0.2)  # o motor grava o executado no começo e a cada 10 s
-        filhos = [p for p in psutil.Process(processo.pid).children() if "curso_mlops.kernel" in " ".join(p.cmdline())]
+        # Do molde, os kernels são filhos dele e têm a linha de comando dele (nascem de um fork).
+        kernels = [p for p in psutil.Process(processo.pid).children() if "curso_mlops.kernel" in p.cmdline()]
+        moldes = [p for p in kernels if "molde" in p.cmdline()]
+        filhos = [p for p in kernels if p not in moldes] + [k for m in moldes for k in m.children()]
         assert len(filhos) == 2, "os kernels da 2ª aula e da 3ª (aquecido) deviam estar de pé"
+        assert len(moldes) == (aula == "do molde")
+        filhos += moldes
         processo.send_signal(signal.SIGINT)
         saida, erro = processo.communicate(timeout=60)
     finally:
@@ -218,3 +252,48 @@ def test_ctrl_c_no_meio_de_uma_aula_para_os_dois_kernels_sem_traceback_a_mais(tm
     assert lenta.read_bytes() == original
     psutil.wait_procs(filhos, timeout=10)
     assert not [p for p in filhos if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_passo_a_passo_roda_na_ordem_dada_e_espera_entre_as_aulas(tmp_path, pasta, raiz):
+    """O modo das aulas fora de ordem (tests/conftest.py): a ordem pedida, com repetição; depois de
+    cada aula, o executor diz como ela foi e espera; uma aula com erro não para as seguintes; e
+    "parar" encerra ali, sem deixar kernel nem molde."""
+    apoio.notebook_de_teste(pasta, "00_a.ipynb", ["X = 1", "import curso_mlops\nprint('a', X)"])
+    apoio.notebook_de_teste(pasta, "01_ruim.ipynb", ["X = 1", "import curso_mlops\nraise ValueError('de propósito')"])
+    apoio.notebook_de_teste(pasta, "02_c.ipynb", ["X = 1", "print('c')"])
+    saida = tmp_path / "saida"
+    marca = uuid.uuid4().hex
+    processo = subprocess.Popen(
+        [sys.executable, "scripts/run_course.py", "--pasta-notebooks", str(pasta), "--saida", str(saida),
+         "--fresh", "--passo-a-passo", "01", "00", "01", "02"],
+        cwd=raiz, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, MARCA_DO_TESTE=marca))
+    vistos, textos = [], []
+    try:
+        linhas = iter(processo.stdout)
+        for resposta in ("seguir", "seguir", "parar"):
+            texto = []
+            for linha in linhas:
+                if linha.startswith("passo: "):
+                    break
+                texto.append(linha)
+            vistos.append(linha.strip())
+            textos.append("".join(texto))
+            assert processo.poll() is None, "o executor devia esperar a ordem de seguir"
+            if vistos[-1] == "passo: 00_a ok":  # já gravado quando o executor para e espera
+                assert nbs.ler(saida / "00_a.ipynb").cells[2].outputs[0].text == "a 1\n"
+            processo.stdin.write(resposta + "\n")
+            processo.stdin.flush()
+        restante, _ = processo.communicate(timeout=60)
+    finally:
+        if processo.poll() is None:
+            processo.kill()
+            processo.communicate()
+    assert vistos == ["passo: 01_ruim ERRO", "passo: 00_a ok", "passo: 01_ruim ERRO"]
+    assert "ValueError: de propósito" in textos[0] and "01_ruim.ipynb" in textos[0]
+    assert processo.returncode == 1
+    assert not (saida / "02_c.ipynb").exists(), "a aula depois do 'parar' rodou"
+    # A tabela tem as três aulas que rodaram, na ordem em que rodaram.
+    tabela = [l.split()[0] for l in restante.splitlines() if l.split()[:1] and l.split()[0][:2].isdigit()]
+    assert tabela == ["01_ruim", "00_a", "01_ruim"]
+    assert _sobras_com_a_marca(marca) == [], "sobrou um kernel ou o molde"

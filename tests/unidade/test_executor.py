@@ -19,6 +19,29 @@ def test_escolher_por_numero_nome_ou_arquivo(tmp_path):
         executor.escolher(["07"], disponiveis)
 
 
+def test_escolher_na_ordem_dada_mantem_ordem_e_repeticoes(tmp_path):
+    a, b, c = (tmp_path / n for n in ("00_a.ipynb", "01_b.ipynb", "02_c.ipynb"))
+    assert executor.escolher(["02", "00", "02", "01_b"], [a, b, c], na_ordem_dada=True) == [c, a, c, b]
+    with pytest.raises(executor.ErroDoExecutor, match="desconhecido: '07'"):
+        executor.escolher(["00", "07"], [a, b, c], na_ordem_dada=True)
+
+
+@pytest.mark.parametrize("resposta, segue", [("seguir\n", True), ("parar\n", False), ("", False)])
+def test_proximo_passo_diz_a_aula_e_espera_a_ordem(tmp_path, capsys, resposta, segue):
+    import io
+
+    assert executor.proximo_passo(tmp_path / "05_x.ipynb", "ERRO", io.StringIO(resposta)) is segue
+    assert capsys.readouterr().out == "passo: 05_x ERRO\n"
+
+
+@pytest.mark.parametrize("extras", [["--in-place", "--fresh", "00"], []])
+def test_passo_a_passo_precisa_dos_notebooks_e_nao_regrava(tmp_path, capsys, extras):
+    apoio.notebook_de_teste(tmp_path, "00_a.ipynb", ["X = 1"])
+    codigo, _, erro = _main(capsys, "--pasta-notebooks", tmp_path, "--passo-a-passo", *extras)
+    assert codigo == 2
+    assert erro == "erro: --passo-a-passo precisa dos notebooks, na ordem, e não aceita --in-place.\n"
+
+
 def test_valores_de_parametros_como_o_papermill():
     assert [executor._valor(v) for v in ["3", "2.5", "True", "None", "abc"]] == [3, 2.5, True, None, "abc"]
 
