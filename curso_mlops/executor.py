@@ -334,6 +334,9 @@ class KernelAquecido:
         imports = importar_ao_iniciar(modulos) if modulos and not do_molde else []
         run_sync(self.km.start_kernel)(extra_arguments=[*ARGUMENTOS_DO_KERNEL, *imports], cwd=str(pasta))
 
+    def vivo(self) -> bool:
+        return self.km is not None and self._run_sync(self.km.is_alive)()
+
     def parar(self) -> None:
         """Para o kernel como o nbclient para os que ele inicia: com calma, e à força se preciso."""
         km, self.km = self.km, None
@@ -374,6 +377,11 @@ def executar_um(entrada: Path, saida: Path, parametros: dict, timeout: int,
 
     _aceitar_erros_esperados()
     motor = _registrar_motor()
+    if kernel is not None and not kernel.vivo():
+        # O kernel aquecido morreu antes de a aula começar (ex.: outro processo tomou uma das
+        # portas que o jupyter_client escolheu para ele): o papermill inicia um novo, como sempre.
+        kernel.parar()
+        kernel = None
     saida.parent.mkdir(parents=True, exist_ok=True)
     inicio = time.perf_counter()
     try:

@@ -297,3 +297,18 @@ def test_passo_a_passo_roda_na_ordem_dada_e_espera_entre_as_aulas(tmp_path, past
     tabela = [l.split()[0] for l in restante.splitlines() if l.split()[:1] and l.split()[0][:2].isdigit()]
     assert tabela == ["01_ruim", "00_a", "01_ruim"]
     assert _sobras_com_a_marca(marca) == [], "sobrou um kernel ou o molde"
+
+
+def test_kernel_aquecido_que_morreu_antes_da_aula_da_lugar_a_um_novo(tmp_path, pasta):
+    """Um kernel aquecido pode morrer antes de a aula começar (uma porta do ZMQ tomada por outro
+    processo): a aula roda num kernel novo, em vez de falhar com "Kernel died"."""
+    notebook = apoio.notebook_de_teste(pasta, "00_a.ipynb", ["X = 1", "print(X + 1)"])
+    aquecido = executor.KernelAquecido(pasta, ())
+    psutil.Process(aquecido.km.provisioner.pid).kill()
+    limite = time.monotonic() + 10
+    while aquecido.vivo() and time.monotonic() < limite:
+        time.sleep(0.1)
+    executado = tmp_path / "saida" / "00_a.ipynb"
+    executor.executar_um(notebook, executado, {}, 60, aquecido)
+    assert nbs.ler(executado).cells[2].outputs[0].text == "2\n"
+    assert aquecido.km is None
