@@ -23,7 +23,8 @@
 #  4. Roda o curso (`scripts/run_course.py --fresh`) e o nbval estrito dos notebooks num
 #     namespace de rede novo, só com `lo` (unshare -n): sem rede, e os servidores que o curso
 #     sobe em 127.0.0.1 nunca esbarram nas portas da máquina. Os notebooks executados pelo curso
-#     são copiados para build/py313/executed/ do repositório.
+#     são copiados para build/py313/executed/ do repositório. Depois, os testes do molde dos
+#     kernels (curso_mlops/molde.py), que o curso usaria sem avisar se ele recusasse.
 #
 # Montagens (/proc, /sys, /dev, /dev/shm, /dev/pts, /tmp, /root) e processos ficam em
 # namespaces próprios (unshare --mount --pid): somem quando a execução termina, mesmo com erro
@@ -221,6 +222,11 @@ dentro_testar() {
     echo "== nbval estrito dos notebooks (Python 3.13) =="
     etapa nbval -- "python -m pytest notebooks/ --nbval \
         --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $OPCOES_PYTEST" || rc=1
+    # O molde recusa em silêncio (o curso cai nos kernels de sempre, só mais lento): os testes
+    # dele, com kernels de verdade, provam que sob este Python ele bifurca e serve as aulas.
+    echo "== o molde dos kernels (Python 3.13) =="
+    etapa molde -- "python -m pytest tests/unidade/test_molde.py tests/notebooks/test_molde.py \
+        -p no:cacheprovider $OPCOES_PYTEST" || rc=1
     return "$rc"
 }
 
@@ -359,8 +365,9 @@ situacao() { awk -v n="$1" '$1 == n { print $3 }' "$ARQUIVO_TEMPOS"; }
 falhas=()
 [ "$(situacao curso)" = ok ] || falhas+=("o curso (run_course.py --fresh)")
 [ "$(situacao nbval)" = ok ] || falhas+=("o nbval estrito dos notebooks")
+[ "$(situacao molde)" = ok ] || falhas+=("os testes do molde dos kernels")
 if [ "${#falhas[@]}" -gt 0 ] || [ "$rc" -ne 0 ]; then
     [ "${#falhas[@]}" -gt 0 ] || falhas=("o teste no namespace de rede (código $rc)")
     falha "sob o Python 3.13 falhou $(IFS=,; echo "${falhas[*]}" | sed 's/,/ e /g')"
 fi
-echo "test-py313: o curso e o nbval estrito passaram sob o Python 3.13 do Debian 13"
+echo "test-py313: o curso, o nbval estrito e o molde passaram sob o Python 3.13 do Debian 13"

@@ -149,6 +149,27 @@ def test_outra_pasta_inicia_o_kernel_como_sempre(molde_de_teste, tmp_path):
         _parar(km, cliente)
 
 
+def test_o_molde_aceita_os_modulos_das_aulas(tmp_path):
+    """Os imports de verdade das aulas (MODULOS_DE_TODA_AULA) não deixam thread nem pedem mais ao
+    IPython: o molde sobe com eles. Se uma versão do MLflow ou do pandas mudasse isso, o
+    executor cairia nos kernels de sempre sem avisar; este teste é o que avisa."""
+    pasta = tmp_path / "notebooks"
+    pasta.mkdir()
+    m = molde.Molde(pasta, executor.MODULOS_DE_TODA_AULA)
+    try:
+        km, cliente = _iniciar(m, pasta)
+        try:
+            assert psutil.Process(km.provisioner.pid).ppid() == m.processo.pid
+            texto = _texto(_executar(cliente, (
+                "import sys\n"
+                f"print([n for n in {executor.MODULOS_DE_TODA_AULA!r} if n not in sys.modules])")))
+        finally:
+            _parar(km, cliente)
+    finally:
+        m.fechar()
+    assert texto == "[]\n"
+
+
 def test_o_pandas_do_molde_mostra_as_tabelas_como_num_kernel_novo(tmp_path):
     """O pandas escolhe `display.max_columns` na importação, conforme esteja ou não num kernel
     (20 num kernel; 0, a largura do terminal, fora): importado no molde, vale o de um kernel."""
